@@ -1,0 +1,166 @@
+from django.db import models
+from django.db.models import Q
+
+from projects.models import ContentSource, Language, Project
+from security.fields import EncryptedTextField
+
+
+class XAccount(models.Model):
+    """An X account the publisher posts as, with OAuth 1.0a user-context credentials."""
+
+    handle = models.CharField(max_length=50, unique=True, help_text="Without the @.")
+    x_user_id = models.CharField(max_length=32, blank=True, help_text="Filled on verification.")
+    consumer_key = EncryptedTextField()
+    consumer_secret = EncryptedTextField()
+    access_token = EncryptedTextField()
+    access_token_secret = EncryptedTextField()
+    char_limit = models.PositiveIntegerField(
+        default=280, help_text="280, or 25,000 for paid (Premium) accounts."
+    )
+    is_default = models.BooleanField(
+        default=False, help_text="Used by projects that have no account of their own."
+    )
+    projects = models.ManyToManyField(Project, related_name="x_accounts", blank=True)
+    paused = models.BooleanField(default=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["handle"]
+        verbose_name = "X account"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="xaccount_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.handle}"
+
+
+class PublishingTask(models.Model):
+    """One post to publish: the unit the dispatcher claims, sends and records."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        QUEUED = "queued", "Queued"
+        PUBLISHING = "publishing", "Publishing"
+        PUBLISHED = "published", "Published"
+        RETRY_WAIT = "retry_wait", "Waiting to retry"
+        UNKNOWN = "unknown", "Outcome unknown"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        FAILED = "failed", "Failed"
+        MISSED = "missed", "Missed"
+        CANCELLED = "cancelled", "Cancelled"
+        INVALID = "invalid", "Invalid"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    source = models.ForeignKey(
+        ContentSource, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+    )
+    account = models.ForeignKey(
+        XAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
+    )
+    content_path = models.CharField(max_length=1024, help_text="Relative to the project folder.")
+    media_paths = models.JSONField(default=list, blank=True, help_text="Relative, in order.")
+    # Kept as a column so the "one task per media file" constraint can name it.
+    has_media = models.BooleanField(default=False)
+    language = models.CharField(max_length=2, choices=Language.choices)
+    text = models.TextField(blank=True)
+    weighted_length = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    priority = models.IntegerField(default=0)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    post_id = models.CharField(max_length=32, blank=True)
+    last_error = models.TextField(blank=True)
+    error_class = models.CharField(max_length=20, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scheduled_at", "id"]
+        constraints = [
+            # The original system's rule: a media file is published once per project.
+            models.UniqueConstraint(
+                fields=["project", "content_path"],
+                condition=Q(has_media=True),
+                name="task_one_per_media_file",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "content_path", "language"],
+                condition=Q(has_media=False),
+                name="task_text_unique_per_language",
+            ),
+            models.UniqueConstraint(
+                fields=["post_id"], condition=~Q(post_id=""), name="task_post_id_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | ~Q(post_id=""),
+                name="task_published_has_post_id",
+            ),
+        ]
+        indexes = [
+            # The dispatcher's due-task query.
+            models.Index(
+                fields=["scheduled_at", "-priority"],
+                condition=Q(status__in=["pending", "queued"]),
+                name="task_due",
+            ),
+            # Lease expiry sweep: claims whose worker died.
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(status="publishing"),
+                name="task_lease",
+            ),
+            models.Index(fields=["project", "status"], name="task_project_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.content_path} [{self.language}]"
+
+
+class TaskTransition(models.Model):
+    """Every status change of a task: who or what, when, why."""
+
+    task = models.ForeignKey(PublishingTask, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=PublishingTask.Status.choices)
+    to_status = models.CharField(max_length=20, choices=PublishingTask.Status.choices)
+    actor = models.CharField(max_length=100)
+    reason = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class PublishingLog(models.Model):
+    """One attempt to publish a task, as it happened."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        FAILURE = "failure", "Failure"
+        UNKNOWN = "unknown", "Unknown"
+
+    task = models.ForeignKey(PublishingTask, on_delete=models.CASCADE, related_name="logs")
+    status = models.CharField(max_length=10, choices=Outcome.choices)
+    post_id = models.CharField(max_length=32, blank=True)
+    error = models.TextField(blank=True)
+    error_class = models.CharField(max_length=20, blank=True)
+    http_status = models.PositiveIntegerField(null=True, blank=True)
+    execution_time = models.FloatField(help_text="Seconds.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["-created"], name="publishing_log_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.status}"
