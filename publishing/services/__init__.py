@@ -1,0 +1,1 @@
+"""Publishing services: writes, named <entity>_<action>. Import from the submodules."""

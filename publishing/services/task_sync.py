@@ -1,0 +1,188 @@
+"""Turn a project's scanned content into publishing tasks, and keep them in step with
+the files: new content gets a task and a time slot, changed content updates tasks that
+have not gone out, removed content cancels what is still waiting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from projects.models import ContentSource, Project
+from publishing.composer import ComposeError, compose_post
+from publishing.models import PublishingTask, XAccount
+from publishing.scheduling import SlotPolicy, next_slots
+from publishing.services.accounts import account_for_project
+from publishing.services.transitions import task_transition
+
+S = PublishingTask.Status
+ACTOR = "scanner"
+# Tasks whose text may still change: nothing has been sent for them.
+EDITABLE = (S.PENDING, S.QUEUED, S.RETRY_WAIT, S.INVALID, S.NEEDS_REVIEW, S.FAILED, S.MISSED)
+CANCELLABLE = EDITABLE
+WAITING = (S.PENDING, S.QUEUED, S.RETRY_WAIT)
+
+
+@dataclass
+class SyncReport:
+    created: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    invalid: int = 0
+    invalid_reasons: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "tasks_created": self.created,
+            "tasks_updated": self.updated,
+            "tasks_cancelled": self.cancelled,
+            "tasks_invalid": self.invalid,
+            "invalid": self.invalid_reasons,
+        }
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a source should publish as: text and media, or the reason it cannot."""
+
+    text: str = ""
+    weighted_length: int = 0
+    error: str = ""
+
+
+def draft_for(source: ContentSource, language: str, char_limit: int) -> Draft:
+    if source.status == ContentSource.Status.ERROR:
+        return Draft(error=f"The content has an error: {source.error}")
+    meta = source.metadata.get(language)
+    if meta is None:
+        found = ", ".join(sorted(source.metadata)) or "none"
+        return Draft(error=f"No metadata in the project's language '{language}' (found: {found}).")
+    try:
+        post = compose_post(meta, language, limit=char_limit)
+    except ComposeError as exc:
+        return Draft(error=str(exc))
+    return Draft(text=post.text, weighted_length=post.weighted_length)
+
+
+def tasks_sync_for_project(*, project: Project, now: datetime | None = None) -> SyncReport:
+    """Bring the project's tasks in line with its content sources (idempotent)."""
+    now = now or timezone.now()
+    account = account_for_project(project)
+    char_limit = account.char_limit if account else 280
+    tasks = {t.source_id: t for t in project.tasks.filter(source__isnull=False)}
+    report = SyncReport()
+    new: list[PublishingTask] = []
+    for source in project.sources.all().iterator(chunk_size=2000):
+        task = tasks.get(source.pk)
+        if task is None:
+            # Sources in error are reported by the scan; they get a task once fixed.
+            if source.status == ContentSource.Status.ACTIVE:
+                new.append(_new_task(project, source, account, char_limit))
+        else:
+            _sync_existing(task, source, char_limit, report)
+    _create_scheduled(project, new, now, report)
+    return report
+
+
+def _new_task(
+    project: Project, source: ContentSource, account: XAccount | None, char_limit: int
+) -> PublishingTask:
+    draft = draft_for(source, project.language, char_limit)
+    return PublishingTask(
+        project=project,
+        source=source,
+        account=account,
+        content_path=source.key,
+        media_paths=source.media_paths,
+        has_media=bool(source.media_paths),
+        language=project.language,
+        text=draft.text,
+        weighted_length=draft.weighted_length,
+        status=S.INVALID if draft.error else S.PENDING,
+        last_error=draft.error,
+        error_class="content" if draft.error else "",
+        priority=project.priority,
+    )
+
+
+def _create_scheduled(
+    project: Project, new: list[PublishingTask], now: datetime, report: SyncReport
+) -> None:
+    pending = [t for t in new if t.status == S.PENDING]
+    for task, slot in zip(pending, _slots(project, len(pending), now), strict=True):
+        task.scheduled_at = slot
+    with transaction.atomic():
+        PublishingTask.objects.bulk_create(new, batch_size=1000)
+    report.created += len(new)
+    for task in new:
+        if task.status == S.INVALID:
+            _note_invalid(report, task)
+
+
+def _slots(project: Project, count: int, now: datetime) -> list[datetime]:
+    if count == 0:
+        return []
+    horizon = now - timedelta(days=2)
+    waiting = project.tasks.filter(status__in=WAITING, scheduled_at__isnull=False)
+    published = project.tasks.filter(status=S.PUBLISHED, published_at__gte=horizon)
+    taken = [*waiting.values_list("scheduled_at", flat=True)]
+    taken += published.values_list("published_at", flat=True)
+    return next_slots(SlotPolicy.from_project(project), taken=taken, now=now, count=count)
+
+
+def _sync_existing(
+    task: PublishingTask, source: ContentSource, char_limit: int, report: SyncReport
+) -> None:
+    if source.status == ContentSource.Status.REMOVED:
+        if task.status in CANCELLABLE and task_transition(
+            task=task, to=S.CANCELLED, actor=ACTOR, reason="The file was removed from disk."
+        ):
+            report.cancelled += 1
+        return
+    if task.status not in (*EDITABLE, S.CANCELLED):
+        return
+    draft = draft_for(source, task.language, char_limit)
+    if draft.error:
+        _make_invalid(task, draft, report)
+    else:
+        _refresh(task, source, draft, report)
+
+
+def _make_invalid(task: PublishingTask, draft: Draft, report: SyncReport) -> None:
+    if task.status == S.INVALID and task.last_error == draft.error:
+        return
+    if task.status == S.INVALID:
+        PublishingTask.objects.filter(pk=task.pk, status=S.INVALID).update(last_error=draft.error)
+    elif not task_transition(
+        task=task, to=S.INVALID, actor=ACTOR, reason=draft.error, last_error=draft.error
+    ):
+        return
+    task.last_error = draft.error
+    _note_invalid(report, task)
+    report.updated += 1
+
+
+def _refresh(task: PublishingTask, source: ContentSource, draft: Draft, report: SyncReport) -> None:
+    fields = {
+        "text": draft.text,
+        "weighted_length": draft.weighted_length,
+        "media_paths": source.media_paths,
+    }
+    unchanged = all(getattr(task, k) == v for k, v in fields.items())
+    if unchanged and task.status not in (S.INVALID, S.CANCELLED):
+        return
+    if task.status in (S.INVALID, S.CANCELLED):
+        # Fixed or back on disk: wait for a slot again. An old slot may have passed.
+        slot = _slots(task.project, 1, timezone.now())[0]
+        fields.update(last_error="", error_class="", scheduled_at=slot)
+        task_transition(task=task, to=S.PENDING, actor=ACTOR, reason="Content is valid", **fields)
+    else:
+        PublishingTask.objects.filter(pk=task.pk, status=task.status).update(**fields)
+    report.updated += 1
+
+
+def _note_invalid(report: SyncReport, task: PublishingTask) -> None:
+    report.invalid += 1
+    report.invalid_reasons.append({"path": task.content_path, "error": task.last_error})
