@@ -1,0 +1,165 @@
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+
+from projects.admin import ProjectAdmin
+from projects.models import Project
+from publishing.models import PublishingLog, PublishingTask, TaskTransition, XAccount
+from publishing.services.ingest import project_ingest
+
+S = PublishingTask.Status
+
+
+class PublishingProjectAdmin(ProjectAdmin):
+    """The projects admin, plus what publishing knows: task counts and "scan now"."""
+
+    list_display = (*ProjectAdmin.list_display, "pending_tasks", "published_tasks")
+    actions = ("scan_now",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_pending=Count("tasks", filter=Q(tasks__status=S.PENDING)),
+                n_published=Count("tasks", filter=Q(tasks__status=S.PUBLISHED)),
+            )
+        )
+
+    @admin.display(description="Pending", ordering="n_pending")
+    def pending_tasks(self, obj):
+        return obj.n_pending
+
+    @admin.display(description="Published", ordering="n_published")
+    def published_tasks(self, obj):
+        return obj.n_published
+
+    @admin.action(description="Scan selected projects now")
+    def scan_now(self, request, queryset):
+        for project in queryset:
+            r = project_ingest(project=project)
+            level = messages.WARNING if r["errors"] or r["invalid"] else messages.SUCCESS
+            self.message_user(
+                request,
+                f"{project.name}: {r['tasks_created']} new tasks, {r['tasks_updated']} updated, "
+                f"{r['tasks_cancelled']} cancelled, {len(r['errors'])} file errors, "
+                f"{r['tasks_invalid']} invalid.",
+                level,
+            )
+
+
+admin.site.unregister(Project)
+admin.site.register(Project, PublishingProjectAdmin)
+
+
+class TransitionInline(admin.TabularInline):
+    model = TaskTransition
+    extra = 0
+    can_delete = False
+    readonly_fields = ("created", "from_status", "to_status", "actor", "reason")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class LogInline(admin.TabularInline):
+    model = PublishingLog
+    extra = 0
+    can_delete = False
+    readonly_fields = (
+        "created",
+        "status",
+        "post_id",
+        "error_class",
+        "http_status",
+        "error",
+        "execution_time",
+    )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PublishingTask)
+class PublishingTaskAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "project",
+        "content_path",
+        "language",
+        "status",
+        "scheduled_at",
+        "post_id",
+        "attempts",
+        "last_error",
+    )
+    list_filter = ("status", "language", "project", "error_class")
+    search_fields = ("content_path", "text", "post_id")
+    list_select_related = ("project",)
+    raw_id_fields = ("project", "source", "account")
+    date_hierarchy = "scheduled_at"
+    show_full_result_count = False
+    inlines = (TransitionInline, LogInline)
+    # Status moves only through services; the worker owns the outcome fields.
+    readonly_fields = (
+        "status",
+        "attempts",
+        "post_id",
+        "last_error",
+        "error_class",
+        "claimed_by",
+        "claimed_at",
+        "lease_expires_at",
+        "published_at",
+        "weighted_length",
+        "has_media",
+        "created",
+        "updated",
+    )
+
+
+@admin.register(PublishingLog)
+class PublishingLogAdmin(admin.ModelAdmin):
+    list_display = ("created", "task", "status", "post_id", "error_class", "http_status", "execution_time")
+    list_filter = ("status", "error_class")
+    search_fields = ("post_id", "error")
+    list_select_related = ("task",)
+    raw_id_fields = ("task",)
+    show_full_result_count = False
+    readonly_fields = [f.name for f in PublishingLog._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(XAccount)
+class XAccountAdmin(admin.ModelAdmin):
+    list_display = ("handle", "x_user_id", "is_default", "paused", "char_limit", "verified_at")
+    list_filter = ("paused", "is_default")
+    search_fields = ("handle", "x_user_id")
+    filter_horizontal = ("projects",)
+    # Secrets are write-only: the admin never renders them back.
+    exclude = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+    readonly_fields = ("x_user_id", "verified_at", "created")
+
+    def has_add_permission(self, request):
+        return False  # added with `manage.py account add` (verified against X)
+
+
+@admin.register(TaskTransition)
+class TaskTransitionAdmin(admin.ModelAdmin):
+    list_display = ("created", "task", "from_status", "to_status", "actor", "reason")
+    list_filter = ("to_status", "from_status")
+    search_fields = ("actor", "reason")
+    list_select_related = ("task",)
+    raw_id_fields = ("task",)
+    show_full_result_count = False
+    readonly_fields = [f.name for f in TaskTransition._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # written by the state machine only
+
+    def has_change_permission(self, request, obj=None):
+        return False
