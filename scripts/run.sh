@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make run`: the whole system on its embedded defaults (SQLite, the bundled X
+# emulator, no credentials). Ctrl-C stops every process it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WEB_PORT=${WEB_PORT:-8000}
+XSANDBOX_PORT=${XSANDBOX_PORT:-8765}
+PY=.venv/bin/python
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-twitterpub.settings.local}
+# The demo always talks to the emulator: no real post can leave this machine.
+export X_API_BASE_URL="http://127.0.0.1:${XSANDBOX_PORT}"
+mkdir -p data
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+$PY scripts/ensure_env.py
+$PY manage.py migrate --noinput -v 0
+$PY manage.py collectstatic --noinput -v 0
+$PY manage.py ensure_admin
+
+$PY manage.py xsandbox --port "$XSANDBOX_PORT" --state data/xsandbox.sqlite3 &
+pids+=($!)
+for _ in $(seq 50); do
+  curl -fs "http://127.0.0.1:${XSANDBOX_PORT}/_sandbox/health" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+$PY manage.py demo
+.venv/bin/gunicorn twitterpub.wsgi:application --bind "127.0.0.1:${WEB_PORT}" \
+  --workers 2 --access-logfile - --log-level warning &
+pids+=($!)
+$PY manage.py qcluster &
+pids+=($!)
+
+echo
+echo "twitterpub is running:"
+echo "  admin:       http://127.0.0.1:${WEB_PORT}/admin/"
+echo "  X emulator:  ${X_API_BASE_URL}  (posts: ${X_API_BASE_URL}/_sandbox/posts)"
+echo "  Posts go out about one a minute; watch Publishing tasks in the admin. Ctrl-C stops."
+wait -n "${pids[@]}"
