@@ -1,4 +1,5 @@
 import json
+import os
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -51,7 +52,7 @@ class Command(BaseCommand):
             project = project_create(
                 owner=default_owner(owner),
                 name=name,
-                path=path,
+                path=os.path.abspath(path),
                 language=language,
                 timezone=timezone,
                 layout=layout,
