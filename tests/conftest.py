@@ -1,2 +1,8 @@
-"""Fixtures shared by every test: users, projects built in temporary content roots,
-and a real X emulator on loopback."""
+"""Fixtures shared by every test. Each fixture family lives in tests/fixtures/."""
+
+pytest_plugins = [
+    "tests.fixtures.users",
+    "tests.fixtures.xsandbox",
+    "tests.fixtures.content",
+    "tests.fixtures.publishing",
+]

@@ -51,15 +51,15 @@ class Command(BaseCommand):
         Project.objects.filter(owner=owner, name=name).update(**DEMO_SCHEDULE)
 
     def _account(self) -> None:
-        if XAccount.objects.filter(handle=DEMO_ACCOUNT["username"]).exists():
+        if XAccount.objects.filter(handle=DEMO_ACCOUNT.username).exists():
             return
         credentials = Credentials(
-            consumer_key=DEMO_ACCOUNT["consumer_key"],
-            consumer_secret=DEMO_ACCOUNT["consumer_secret"],
-            access_token=DEMO_ACCOUNT["access_token"],
-            access_token_secret=DEMO_ACCOUNT["access_token_secret"],
+            consumer_key=DEMO_ACCOUNT.consumer_key,
+            consumer_secret=DEMO_ACCOUNT.consumer_secret,
+            access_token=DEMO_ACCOUNT.access_token,
+            access_token_secret=DEMO_ACCOUNT.access_token_secret,
         )
         try:
-            account_create(handle=DEMO_ACCOUNT["username"], credentials=credentials)
+            account_create(handle=DEMO_ACCOUNT.username, credentials=credentials)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc

@@ -1,0 +1,198 @@
+"""The dispatcher against the real xdk client and the loopback emulator."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from publishing.models import PublishingLog, PublishingTask
+from publishing.services.dispatch import dispatch_once, task_claim
+from tests.fixtures.content import write_media
+from tests.fixtures.publishing import ProjectRowFactory, TaskFactory, XAccountFactory
+
+S = PublishingTask.Status
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def media_project(tmp_path):
+    write_media(tmp_path / "videos" / "clip.mp4")
+    write_media(tmp_path / "images" / "a.jpg")
+    return ProjectRowFactory(path=str(tmp_path), made_with_ai=True)
+
+
+def test_it_publishes_a_due_task_and_records_the_post_id_at_once(sandbox_account, xsandbox):
+    task = TaskFactory(account=sandbox_account, text="Hello, X")
+
+    report = dispatch_once()
+
+    task.refresh_from_db()
+    (post,) = xsandbox.posts()
+    assert (report.published, task.status, task.post_id) == (1, S.PUBLISHED, post["id"])
+    assert post["text"] == "Hello, X"
+    log = PublishingLog.objects.get(task=task)
+    assert (log.status, log.post_id) == ("success", post["id"])
+
+
+def test_it_uploads_media_and_attaches_it_to_the_post(sandbox_account, xsandbox, media_project):
+    task = TaskFactory(
+        account=sandbox_account,
+        project=media_project,
+        content_path="videos/clip.mp4",
+        media_paths=["videos/clip.mp4"],
+        has_media=True,
+    )
+
+    dispatch_once()
+
+    (post,) = xsandbox.posts()
+    (media,) = xsandbox.media()
+    assert post["media_ids"] == [media["id"]]
+    assert post["made_with_ai"] is True
+    task.refresh_from_db()
+    assert task.status == S.PUBLISHED
+
+
+def test_it_leaves_tasks_that_are_not_due_yet(sandbox_account, xsandbox):
+    TaskFactory(account=sandbox_account, scheduled_at=timezone.now() + timedelta(hours=1))
+
+    assert dispatch_once().claimed == 0
+    assert xsandbox.posts() == []
+
+
+def test_publishing_now_ignores_the_schedule(sandbox_account, xsandbox):
+    TaskFactory(account=sandbox_account, scheduled_at=timezone.now() + timedelta(hours=1))
+
+    assert dispatch_once(ignore_schedule=True).published == 1
+    assert len(xsandbox.posts()) == 1
+
+
+def test_higher_priority_goes_first(sandbox_account, xsandbox):
+    earlier = timezone.now() - timedelta(minutes=5)
+    TaskFactory(account=sandbox_account, text="low", priority=0, scheduled_at=earlier)
+    TaskFactory(account=sandbox_account, text="high", priority=5)
+
+    dispatch_once(limit=1)
+
+    assert [p["text"] for p in xsandbox.posts()] == ["high"]
+
+
+def test_wrong_credentials_fail_the_task_as_an_auth_error(xsandbox_settings, xsandbox):
+    account = XAccountFactory(consumer_secret="wrong")
+    task = TaskFactory(account=account)
+
+    dispatch_once()
+
+    task.refresh_from_db()
+    assert (task.status, task.error_class) == (S.FAILED, "auth")
+    assert "401" in task.last_error
+    assert PublishingLog.objects.get(task=task).http_status == 401
+
+
+def test_a_server_error_after_sending_leaves_the_outcome_unknown(sandbox_account, xsandbox):
+    xsandbox.set_faults({"endpoint": "POST /2/tweets", "action": "error", "status": 503})
+    task = TaskFactory(account=sandbox_account)
+
+    report = dispatch_once()
+
+    task.refresh_from_db()
+    assert (report.unknown, task.status, task.error_class) == (1, S.UNKNOWN, "system")
+
+
+def test_a_dropped_connection_after_x_accepted_is_unknown_not_failed(sandbox_account, xsandbox):
+    xsandbox.set_faults({"endpoint": "POST /2/tweets", "action": "accept_then_drop"})
+    task = TaskFactory(account=sandbox_account)
+
+    dispatch_once()
+
+    task.refresh_from_db()
+    assert task.status == S.UNKNOWN
+    assert task.error_class == "network"
+    assert len(xsandbox.posts()) == 1  # the post exists: resending blindly would double it
+
+
+def test_it_is_never_retried_blindly(sandbox_account, xsandbox):
+    task = TaskFactory(account=sandbox_account, text="x" * 300)  # X refuses: too long
+    dispatch_once()
+
+    assert dispatch_once().claimed == 0
+    task.refresh_from_db()
+    assert (task.status, task.attempts, task.error_class) == (S.FAILED, 1, "content")
+
+
+def test_a_missing_media_file_fails_the_task_without_posting(
+    sandbox_account, xsandbox, media_project
+):
+    task = TaskFactory(
+        account=sandbox_account,
+        project=media_project,
+        content_path="videos/gone.mp4",
+        media_paths=["videos/gone.mp4"],
+        has_media=True,
+    )
+
+    dispatch_once()
+
+    task.refresh_from_db()
+    assert (task.status, task.error_class) == (S.FAILED, "media")
+    assert "videos/gone.mp4 is missing" in task.last_error
+    assert xsandbox.posts() == []
+
+
+def test_a_media_path_escaping_the_project_is_refused(sandbox_account, xsandbox, media_project):
+    task = TaskFactory(
+        account=sandbox_account,
+        project=media_project,
+        content_path="x.jpg",
+        media_paths=["../../etc/passwd"],
+        has_media=True,
+    )
+
+    dispatch_once()
+
+    task.refresh_from_db()
+    assert (task.status, task.error_class) == (S.FAILED, "media")
+    assert xsandbox.posts() == []
+
+
+def test_a_task_without_any_account_fails_with_advice(db):
+    task = TaskFactory(account=None)
+
+    dispatch_once()
+
+    task.refresh_from_db()
+    assert task.status == S.FAILED
+    assert "manage.py account add" in task.last_error
+
+
+def test_a_second_claim_on_the_same_task_loses(sandbox_account):
+    task = TaskFactory(account=sandbox_account)
+    copy = PublishingTask.objects.get(pk=task.pk)
+    now = timezone.now()
+
+    assert task_claim(task=task, worker="w1", now=now)
+    assert not task_claim(task=copy, worker="w2", now=now)
+
+
+def test_a_late_task_is_marked_missed_when_the_project_skips_late_posts(sandbox_account, xsandbox):
+    project = ProjectRowFactory(missed_policy="skip", missed_after_minutes=30)
+    task = TaskFactory(
+        account=sandbox_account,
+        project=project,
+        scheduled_at=timezone.now() - timedelta(hours=2),
+    )
+
+    report = dispatch_once()
+
+    task.refresh_from_db()
+    assert (report.missed, task.status) == (1, S.MISSED)
+    assert xsandbox.posts() == []
+
+
+def test_a_late_task_is_published_when_the_project_allows_late_posts(sandbox_account, xsandbox):
+    project = ProjectRowFactory(missed_policy="publish_late", missed_after_minutes=30)
+    TaskFactory(
+        account=sandbox_account, project=project, scheduled_at=timezone.now() - timedelta(hours=2)
+    )
+
+    assert dispatch_once().published == 1

@@ -1,0 +1,157 @@
+"""Scanned content becomes tasks, and tasks follow the files."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.forms.models import model_to_dict
+
+from projects.services import project_create
+from publishing.models import PublishingTask, TaskTransition
+from publishing.services.ingest import project_ingest
+from tests.fixtures.content import (
+    batch_path,
+    make_plain_project,
+    make_uploader_json_project,
+    metadata_entry,
+    video_name,
+    write_json,
+)
+
+S = PublishingTask.Status
+NOW = datetime(2026, 11, 2, 0, 30, tzinfo=UTC)  # 09:30 in Tokyo
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def videos(content_root, owner):
+    folder = make_uploader_json_project(content_root, n_videos=3, languages=("en", "ja"))
+    project = project_create(
+        owner=owner, name="videos", path=str(folder), language="en", timezone="Asia/Tokyo"
+    )
+    return project, folder
+
+
+def snapshot(project):
+    return [model_to_dict(t) for t in project.tasks.order_by("pk")]
+
+
+def test_it_creates_one_task_per_video_in_the_project_language(videos):
+    project, _ = videos
+    report = project_ingest(project=project, now=NOW)
+    tasks = list(project.tasks.order_by("content_path"))
+    assert report["tasks_created"] == 3
+    assert [t.language for t in tasks] == ["en", "en", "en"]
+    assert all(t.status == S.PENDING and t.has_media for t in tasks)
+    assert tasks[0].text.startswith("🎥 New Video:")
+    assert tasks[0].media_paths == [tasks[0].content_path]
+
+
+def test_it_schedules_new_tasks_at_the_projects_preferred_local_hours(videos):
+    project, _ = videos
+    project_ingest(project=project, now=NOW)
+    hours = [t.scheduled_at.astimezone(project_tz(project)).hour for t in project.tasks.all()]
+    assert sorted(hours) == [12, 15, 18]
+
+
+def project_tz(project):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(project.timezone)
+
+
+def test_rescanning_an_unchanged_tree_creates_and_changes_nothing(videos):
+    project, _ = videos
+    project_ingest(project=project, now=NOW)
+    before = snapshot(project)
+    report = project_ingest(project=project, now=NOW + timedelta(hours=1))
+    assert report["tasks_created"] == report["tasks_updated"] == report["tasks_cancelled"] == 0
+    assert snapshot(project) == before
+
+
+def test_changed_metadata_updates_a_pending_task_but_never_a_published_one(videos):
+    project, folder = videos
+    project_ingest(project=project, now=NOW)
+    first, second = project.tasks.order_by("content_path")[:2]
+    PublishingTask.objects.filter(pk=first.pk).update(status=S.PUBLISHED, post_id="111")
+    names = [video_name(folder, n) for n in (1, 2, 3)]
+    entries = {m: metadata_entry(n, "en", title=f"New title {n}") for n, m in enumerate(names, 1)}
+    write_json(batch_path(folder, "en"), entries)
+
+    project_ingest(project=project, now=NOW)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert "New title" not in first.text
+    assert "New title 2" in second.text
+
+
+def test_a_removed_file_cancels_its_pending_task_and_keeps_its_history(videos):
+    project, folder = videos
+    project_ingest(project=project, now=NOW)
+    (folder / "videos" / video_name(folder, 3)).unlink()
+
+    report = project_ingest(project=project, now=NOW)
+
+    task = project.tasks.get(content_path=f"videos/{video_name(folder, 3)}")
+    assert report["tasks_cancelled"] == 1
+    assert task.status == S.CANCELLED
+    assert TaskTransition.objects.get(task=task).reason == "The file was removed from disk."
+
+
+def test_a_file_that_comes_back_gets_its_cancelled_task_back(videos):
+    project, folder = videos
+    project_ingest(project=project, now=NOW)
+    video = folder / "videos" / video_name(folder, 3)
+    data = video.read_bytes()
+    video.unlink()
+    project_ingest(project=project, now=NOW)
+    video.write_bytes(data)
+
+    project_ingest(project=project, now=NOW)
+
+    task = project.tasks.get(content_path=f"videos/{video.name}")
+    assert task.status == S.PENDING
+    assert task.scheduled_at >= NOW
+    assert project.tasks.count() == 3
+
+
+def test_content_without_the_project_language_is_an_invalid_task_with_the_reason(
+    content_root, owner
+):
+    folder = make_uploader_json_project(content_root, n_videos=1, languages=("cn",))
+    project = project_create(owner=owner, name="cn-only", path=str(folder), language="ja")
+
+    report = project_ingest(project=project, now=NOW)
+
+    task = project.tasks.get()
+    assert task.status == S.INVALID
+    assert task.last_error == "No metadata in the project's language 'ja' (found: cn)."
+    assert report["invalid"] == [{"path": task.content_path, "error": task.last_error}]
+
+
+def test_a_broken_metadata_file_holds_the_pending_task_as_invalid(videos):
+    project, folder = videos
+    project_ingest(project=project, now=NOW)
+    batch_path(folder, "en").write_text("{ not json", encoding="utf-8")
+
+    report = project_ingest(project=project, now=NOW)
+
+    # The broken file is reported; its videos lose their English text until it is fixed.
+    assert [e["path"] for e in report["errors"]] == ["uploader_json/" + batch_path(folder).name]
+    assert set(project.tasks.values_list("status", flat=True)) == {S.INVALID}
+    assert "(found: ja)" in project.tasks.first().last_error
+
+
+def test_text_posts_publish_in_the_project_language_only(content_root, owner):
+    folder = make_plain_project(
+        content_root, n_posts=2, languages=("ja", "en"), default_language="ja"
+    )
+    project = project_create(owner=owner, name="blog", path=str(folder), language="ja")
+
+    project_ingest(project=project, now=NOW)
+
+    tasks = list(project.tasks.order_by("content_path"))
+    assert [(t.language, t.text, t.has_media) for t in tasks] == [
+        ("ja", "Post 1 in ja.", False),
+        ("ja", "Post 2 in ja.", False),
+    ]
