@@ -5,7 +5,16 @@ from projects.models import ContentSource, Project, ScanReport
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "layout", "language", "timezone", "enabled", "priority", "last_scan")
+    list_display = (
+        "name",
+        "owner",
+        "layout",
+        "language",
+        "timezone",
+        "enabled",
+        "priority",
+        "last_scan",
+    )
     list_filter = ("enabled", "layout", "language")
     search_fields = ("name", "path")
     list_select_related = ("owner",)

@@ -119,7 +119,15 @@ class PublishingTaskAdmin(admin.ModelAdmin):
 
 @admin.register(PublishingLog)
 class PublishingLogAdmin(admin.ModelAdmin):
-    list_display = ("created", "task", "status", "post_id", "error_class", "http_status", "execution_time")
+    list_display = (
+        "created",
+        "task",
+        "status",
+        "post_id",
+        "error_class",
+        "http_status",
+        "execution_time",
+    )
     list_filter = ("status", "error_class")
     search_fields = ("post_id", "error")
     list_select_related = ("task",)

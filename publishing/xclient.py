@@ -233,7 +233,9 @@ class XClient:
                 body = AppendUploadRequest(
                     media=base64.b64encode(chunk).decode(), segment_index=index
                 )
-                self._call(self._client.media.append_upload, media_id, body, write=False, media=True)
+                self._call(
+                    self._client.media.append_upload, media_id, body, write=False, media=True
+                )
 
     def _wait_for_processing(self, media_id: str, info) -> None:
         deadline = time.monotonic() + MAX_PROCESSING_WAIT
@@ -243,7 +245,8 @@ class XClient:
                     f"X did not finish processing media {media_id} in {MAX_PROCESSING_WAIT} s.",
                     error_class=ErrorClass.MEDIA,
                 )
-            time.sleep(min(info.check_after_secs or 1, 10))
+            wait = 1 if info.check_after_secs is None else info.check_after_secs
+            time.sleep(min(wait, 10))
             status = self._call(
                 self._client.media.get_upload_status,
                 media_id,

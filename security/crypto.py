@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 # Every Fernet token starts with version byte 0x80, base64-encoded as "gAAAAA".
-TOKEN_PREFIX = "gAAAAA"
+TOKEN_PREFIX = "gAAAAA"  # noqa: S105 (a format marker, not a secret)
 
 
 class SecretDecryptionError(Exception):
@@ -22,8 +22,9 @@ class SecretDecryptionError(Exception):
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
     if not keys:
         raise ImproperlyConfigured(
-            "FIELD_ENCRYPTION_KEYS is not set: secrets cannot be stored. Generate one with "
-            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
+            "FIELD_ENCRYPTION_KEYS is not set: secrets cannot be stored. Generate a key with "
+            "`python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'`."
         )
     try:
         return MultiFernet([Fernet(k.encode()) for k in keys])

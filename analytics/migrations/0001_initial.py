@@ -5,31 +5,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('projects', '0001_initial'),
+        ("projects", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AnalyticsHourly',
+            name="AnalyticsHourly",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField(help_text='Start of the hour, UTC.')),
-                ('posts_published', models.PositiveIntegerField(default=0)),
-                ('posts_failed', models.PositiveIntegerField(default=0)),
-                ('impressions', models.PositiveBigIntegerField(default=0)),
-                ('likes', models.PositiveIntegerField(default=0)),
-                ('reposts', models.PositiveIntegerField(default=0)),
-                ('replies', models.PositiveIntegerField(default=0)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hourly_stats', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hour", models.DateTimeField(help_text="Start of the hour, UTC.")),
+                ("posts_published", models.PositiveIntegerField(default=0)),
+                ("posts_failed", models.PositiveIntegerField(default=0)),
+                ("impressions", models.PositiveBigIntegerField(default=0)),
+                ("likes", models.PositiveIntegerField(default=0)),
+                ("reposts", models.PositiveIntegerField(default=0)),
+                ("replies", models.PositiveIntegerField(default=0)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="hourly_stats",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'Analytics (hourly)',
-                'ordering': ['-hour'],
-                'constraints': [models.UniqueConstraint(fields=('project', 'hour'), name='analytics_hourly_unique')],
+                "verbose_name_plural": "Analytics (hourly)",
+                "ordering": ["-hour"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "hour"), name="analytics_hourly_unique"
+                    )
+                ],
             },
         ),
     ]

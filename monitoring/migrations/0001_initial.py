@@ -4,25 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='PerformanceMetric',
+            name="PerformanceMetric",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('timestamp', models.DateTimeField(db_index=True)),
-                ('name', models.CharField(max_length=100)),
-                ('value', models.FloatField()),
-                ('labels', models.JSONField(blank=True, default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("timestamp", models.DateTimeField(db_index=True)),
+                ("name", models.CharField(max_length=100)),
+                ("value", models.FloatField()),
+                ("labels", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'ordering': ['-timestamp'],
-                'indexes': [models.Index(fields=['name', '-timestamp'], name='metric_name_time')],
+                "ordering": ["-timestamp"],
+                "indexes": [models.Index(fields=["name", "-timestamp"], name="metric_name_time")],
             },
         ),
     ]

@@ -191,7 +191,9 @@ def _fail(task: PublishingTask, exc: XError, started: float) -> str:
         )
         PublishingLog.objects.create(
             task=task,
-            status=PublishingLog.Outcome.UNKNOWN if exc.ambiguous else PublishingLog.Outcome.FAILURE,
+            status=PublishingLog.Outcome.UNKNOWN
+            if exc.ambiguous
+            else PublishingLog.Outcome.FAILURE,
             error=str(exc),
             error_class=exc.error_class,
             http_status=exc.http_status,

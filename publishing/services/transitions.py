@@ -10,7 +10,9 @@ from publishing.models import PublishingTask, TaskTransition
 S = PublishingTask.Status
 
 ALLOWED: dict[str, frozenset[str]] = {
-    S.PENDING: frozenset({S.QUEUED, S.PUBLISHING, S.CANCELLED, S.INVALID, S.MISSED, S.NEEDS_REVIEW}),
+    S.PENDING: frozenset(
+        {S.QUEUED, S.PUBLISHING, S.CANCELLED, S.INVALID, S.MISSED, S.NEEDS_REVIEW}
+    ),
     S.QUEUED: frozenset({S.PENDING, S.PUBLISHING, S.CANCELLED, S.MISSED}),
     S.PUBLISHING: frozenset(
         {S.PUBLISHED, S.FAILED, S.RETRY_WAIT, S.UNKNOWN, S.NEEDS_REVIEW, S.INVALID}

@@ -63,10 +63,14 @@ class Command(BaseCommand):
 
     def _list(self, *, as_json: bool):
         rows = list(
-            Project.objects.values("id", "name", "path", "layout", "language", "timezone", "enabled")
+            Project.objects.values(
+                "id", "name", "path", "layout", "language", "timezone", "enabled"
+            )
         )
         if as_json:
             self.stdout.write(json.dumps(rows, indent=2))
             return
         for row in rows:
-            self.stdout.write(f"{row['name']:<24} {row['layout']:<14} {row['language']} {row['path']}")
+            self.stdout.write(
+                f"{row['name']:<24} {row['layout']:<14} {row['language']} {row['path']}"
+            )

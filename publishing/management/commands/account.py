@@ -52,4 +52,6 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
-        self.stdout.write(f"Account @{account.handle} added (X user id {account.x_user_id or '?'}).")
+        self.stdout.write(
+            f"Account @{account.handle} added (X user id {account.x_user_id or '?'})."
+        )

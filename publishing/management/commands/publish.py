@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from publishing.management.output import dumps
-
 from projects.models import Project
+from publishing.management.output import dumps
 from publishing.services.dispatch import dispatch_once
 
 
@@ -47,4 +46,3 @@ class Command(BaseCommand):
             f"{report.published} published, {report.failed} failed, "
             f"{report.unknown} unknown, {report.missed} missed"
         )
-

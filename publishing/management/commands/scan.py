@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from publishing.management.output import dumps
-
 from projects.models import Project
+from publishing.management.output import dumps
 from publishing.services.ingest import project_ingest
 
 
@@ -44,4 +43,3 @@ class Command(BaseCommand):
         )
         for item in r["errors"] + r["invalid"]:
             self.stdout.write(f"  ! {item['path']}: {item['error']}")
-

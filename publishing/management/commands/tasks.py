@@ -1,9 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from publishing.management.output import dumps
-
 from projects.models import Project
 from publishing import selectors
+from publishing.management.output import dumps
 from publishing.models import PublishingTask
 
 FIELDS = (
@@ -46,4 +45,3 @@ class Command(BaseCommand):
         for r in rows:
             when = r["scheduled_at"].isoformat() if r["scheduled_at"] else "-"
             self.stdout.write(f"{r['id']:>6} {r['status']:<12} {when:<26} {r['content_path']}")
-
