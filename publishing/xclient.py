@@ -123,9 +123,13 @@ class RemotePost:
 class _TimeoutSession(requests.Session):
     """xdk calls session.post() without a timeout; a hung socket must not hang a worker."""
 
-    def __init__(self, timeout: float):
+    def __init__(self, timeout: float, base_url: str):
         super().__init__()
         self.timeout = timeout
+        # requests re-reads proxy variables from the environment on every call (about
+        # 1 ms each); read them once instead, still honouring HTTPS_PROXY and NO_PROXY.
+        self.proxies = requests.utils.get_environ_proxies(base_url)
+        self.trust_env = False
         self.last_response: requests.Response | None = None
         self.hooks["response"].append(self._remember)
 
@@ -154,8 +158,9 @@ class XClient:
             access_token=credentials.access_token,
             access_token_secret=credentials.access_token_secret,
         )
-        self._client = Client(base_url=base_url or settings.X_API_BASE_URL, auth=auth)
-        session = _TimeoutSession(timeout or settings.X_API_TIMEOUT_SECONDS)
+        base_url = base_url or settings.X_API_BASE_URL
+        self._client = Client(base_url=base_url, auth=auth)
+        session = _TimeoutSession(timeout or settings.X_API_TIMEOUT_SECONDS, base_url)
         session.headers.update(self._client.session.headers)
         self._client.session = session
         self._session = session

@@ -23,7 +23,7 @@ from publishing.models import PublishingLog, PublishingTask
 from publishing.scheduling import lateness_status
 from publishing.services.accounts import account_client, account_for_project
 from publishing.services.transitions import task_transition
-from publishing.xclient import ErrorClass, XError
+from publishing.xclient import ErrorClass, XClient, XError
 
 logger = logging.getLogger(__name__)
 S = PublishingTask.Status
@@ -62,12 +62,13 @@ def dispatch_once(
         ignore_schedule=ignore_schedule,
         project_id=project_id,
     )
+    clients: dict[int, XClient] = {}  # one keep-alive connection per account per pass
     for task in candidates:
         if not ignore_schedule and _handle_missed(task, now, report):
             continue
         if task_claim(task=task, worker=worker_id(), now=timezone.now()):
             report.claimed += 1
-            _record(report, task, task_publish(task=task))
+            _record(report, task, task_publish(task=task, clients=clients))
     return report
 
 
@@ -114,11 +115,11 @@ def task_claim(*, task: PublishingTask, worker: str, now: datetime) -> bool:
     )
 
 
-def task_publish(*, task: PublishingTask) -> str:
+def task_publish(*, task: PublishingTask, clients: dict[int, XClient] | None = None) -> str:
     """Send a claimed task to X; returns the status it ends in."""
     started = time.monotonic()
     try:
-        post_id = _send(task)
+        post_id = _send(task, {} if clients is None else clients)
     except XError as exc:
         return _fail(task, exc, started)
     except Exception as exc:  # a bug must leave a trace on the task, not vanish
@@ -129,13 +130,15 @@ def task_publish(*, task: PublishingTask) -> str:
     return S.PUBLISHED
 
 
-def _send(task: PublishingTask) -> str:
+def _send(task: PublishingTask, clients: dict[int, XClient]) -> str:
     account = task.account or account_for_project(task.project)
     if account is None:
         raise XError("No X account: add one with `manage.py account add`.", error_class="auth")
     if account.paused:
         raise XError(f"Account @{account.handle} is paused.", error_class="auth")
-    client = account_client(account)
+    if account.pk not in clients:
+        clients[account.pk] = account_client(account)
+    client = clients[account.pk]
     media_ids = [client.upload_media(path) for path in _media_files(task)]
     created = client.create_post(
         task.text, media_ids=media_ids, made_with_ai=task.project.made_with_ai
