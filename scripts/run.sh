@@ -27,10 +27,18 @@ $PY manage.py ensure_admin
 
 $PY manage.py xsandbox --port "$XSANDBOX_PORT" --state data/xsandbox.sqlite3 &
 pids+=($!)
-for _ in $(seq 50); do
-  curl -fs "http://127.0.0.1:${XSANDBOX_PORT}/_sandbox/health" >/dev/null 2>&1 && break
-  sleep 0.2
-done
+# Wait for the emulator (the demo account is verified against it next).
+$PY - "$X_API_BASE_URL" <<'PYEOF'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(sys.argv[1] + "/_sandbox/health", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.2)
+else:
+    sys.exit("the X emulator did not start")
+PYEOF
 
 $PY manage.py demo
 .venv/bin/gunicorn twitterpub.wsgi:application --bind "127.0.0.1:${WEB_PORT}" \
