@@ -34,7 +34,8 @@ class Project(models.Model):
     layout = models.CharField(max_length=20, choices=Layout.choices)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
     timezone = models.CharField(max_length=64, default="UTC", help_text="IANA time zone.")
-    enabled = models.BooleanField(default=True)
+    enabled = models.BooleanField(default=True, help_text="Disabled projects are not scanned.")
+    paused = models.BooleanField(default=False, help_text="Paused projects publish nothing.")
     priority = models.IntegerField(default=0, help_text="Higher publishes first.")
     # Scheduling, in the project's time zone.
     daily_max = models.PositiveIntegerField(default=5)

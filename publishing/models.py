@@ -22,6 +22,8 @@ class XAccount(models.Model):
     )
     projects = models.ManyToManyField(Project, related_name="x_accounts", blank=True)
     paused = models.BooleanField(default=False)
+    paused_reason = models.TextField(blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -72,6 +74,9 @@ class PublishingTask(models.Model):
     priority = models.IntegerField(default=0)
     scheduled_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a task waiting to retry becomes due again."
+    )
     post_id = models.CharField(max_length=32, blank=True)
     last_error = models.TextField(blank=True)
     error_class = models.CharField(max_length=20, blank=True)
@@ -117,6 +122,14 @@ class PublishingTask(models.Model):
                 condition=Q(status="publishing"),
                 name="task_lease",
             ),
+            # Retry sweep: tasks whose backoff has run out.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="retry_wait"),
+                name="task_retry_due",
+            ),
+            # Reconciliation: tasks whose outcome on X is unknown.
+            models.Index(fields=["claimed_at"], condition=Q(status="unknown"), name="task_unknown"),
             models.Index(fields=["project", "status"], name="task_project_status"),
         ]
 
@@ -164,3 +177,49 @@ class PublishingLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} {self.status}"
+
+
+class RateLimitState(models.Model):
+    """What X's headers last said about a rate-limit bucket, so the dispatcher never
+    sends a request it knows will be refused."""
+
+    class Bucket(models.TextChoices):
+        POST_15M = "post_15m", "POST /2/tweets, 15 minutes, per user"
+        POST_USER_24H = "post_user_24h", "POST /2/tweets, 24 hours, per user"
+        POST_APP_24H = "post_app_24h", "POST /2/tweets, 24 hours, per app"
+
+    # "user:<XAccount id>" or "app": NULLs would not be unique on SQLite.
+    scope = models.CharField(max_length=40)
+    bucket = models.CharField(max_length=20, choices=Bucket.choices)
+    limit = models.PositiveIntegerField(null=True, blank=True)
+    remaining = models.IntegerField()
+    reset_at = models.DateTimeField()
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "bucket"], name="rate_limit_state_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.bucket}: {self.remaining} left until {self.reset_at:%H:%M:%S}"
+
+
+class PublisherState(models.Model):
+    """The publisher's global switch (one row). After a database restore it starts
+    paused with reconciliation required, so nothing already on X is sent again."""
+
+    paused = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+    reconcile_required = models.BooleanField(default=False)
+    changed_by = models.CharField(max_length=100, blank=True)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "publisher state"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="publisher_state_singleton"),
+        ]
+
+    def __str__(self) -> str:
+        return "paused" if self.paused else "running"

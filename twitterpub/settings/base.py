@@ -156,6 +156,33 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=50)
 PUBLISH_LEASE_SECONDS = env.int("PUBLISH_LEASE_SECONDS", default=300)
 
+# Retry policy per error class (issue [2 of 5]): exponential backoff with full jitter,
+# delay = random(0, min(cap, base * 2**(attempt-1))) seconds, at most max_attempts sends.
+# content errors go to needs_review and auth errors pause the account: neither retries.
+PUBLISH_RETRY_POLICIES = {
+    "rate_limit": {"base": 60, "cap": 900, "max_attempts": 8},
+    "network": {"base": 5, "cap": 300, "max_attempts": 5},
+    "system": {"base": 30, "cap": 900, "max_attempts": 5},
+    "media": {"base": 60, "cap": 1800, "max_attempts": 3},
+    "unknown": {"base": 60, "cap": 1800, "max_attempts": 3},
+}
+# Concurrency: posts in flight at once, in all and per X account.
+MAX_CONCURRENT_TASKS = env.int("MAX_CONCURRENT_TASKS", default=4)
+MAX_CONCURRENT_PER_ACCOUNT = env.int("MAX_CONCURRENT_PER_ACCOUNT", default=2)
+# Dispatch slows (half the concurrency) above these, and pauses above the pause levels.
+RESOURCE_THRESHOLDS = {
+    "cpu_slow": 85.0,
+    "cpu_pause": 97.0,
+    "memory_slow": 85.0,
+    "memory_pause": 95.0,
+}
+# Reconciliation of unknown outcomes: how long after the claim X's timeline must be
+# checked before "not found" means "safe to send again", and the look-back margin.
+RECONCILE_SETTLE_SECONDS = env.int("RECONCILE_SETTLE_SECONDS", default=60)
+RECONCILE_MARGIN_SECONDS = env.int("RECONCILE_MARGIN_SECONDS", default=120)
+# The dispatcher loop wakes at least this often to look for new work (seconds).
+DISPATCH_POLL_SECONDS = env.float("DISPATCH_POLL_SECONDS", default=0.5)
+
 # django-q2 on the ORM broker of the default database. retry > timeout + margin so a
 # slow publish is never handed to a second worker while the first still runs.
 Q_CLUSTER = {
