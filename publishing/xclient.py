@@ -66,6 +66,8 @@ class XError(Exception):
         self.http_status = http_status
         self.ambiguous = ambiguous
         self.rate_limit = rate_limit
+        # Which call failed ("create_post", ...): only a create spends the post budget.
+        self.operation = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,11 @@ class RateLimit:
     reset: int | None = None
     user_24h_remaining: int | None = None
     app_24h_remaining: int | None = None
+    # Post creation's 24-hour buckets (x-user-limit-24hour-*, x-app-limit-24hour-*).
+    user_24h_limit: int | None = None
+    user_24h_reset: int | None = None
+    app_24h_limit: int | None = None
+    app_24h_reset: int | None = None
 
     @classmethod
     def from_headers(cls, headers) -> RateLimit:
@@ -102,6 +109,10 @@ class RateLimit:
             reset=num("x-rate-limit-reset"),
             user_24h_remaining=num("x-user-limit-24hour-remaining"),
             app_24h_remaining=num("x-app-limit-24hour-remaining"),
+            user_24h_limit=num("x-user-limit-24hour-limit"),
+            user_24h_reset=num("x-user-limit-24hour-reset"),
+            app_24h_limit=num("x-app-limit-24hour-limit"),
+            app_24h_reset=num("x-app-limit-24hour-reset"),
         )
 
 
@@ -198,17 +209,17 @@ class XClient:
 
     def recent_posts(self, user_id: str, *, since: datetime) -> Iterator[RemotePost]:
         """The account's own posts created since `since`, newest first (reconciliation)."""
-        pages = self._call(
-            self._client.users.get_posts,
+        pages = self._client.users.get_posts(
             user_id,
             start_time=since.strftime("%Y-%m-%dT%H:%M:%SZ"),
             max_results=100,
             post_fields=["created_at", "attachments"],
-            write=False,
         )
-        for page in pages:
+        # xdk fetches pages lazily: errors surface while iterating, so wrap each step.
+        while (page := self._call(next, pages, None, write=False)) is not None:
             for post in page.data or []:
-                keys = tuple((getattr(post, "attachments", None) or {}).get("media_keys", ()))
+                attachments = getattr(post, "attachments", None)
+                keys = tuple(getattr(attachments, "media_keys", None) or ())
                 yield RemotePost(post.id, post.text, getattr(post, "created_at", None), keys)
 
     def upload_media(self, path: Path, *, alt_text: str = "") -> str:
@@ -323,6 +334,10 @@ def _classify_status(status: int, detail: str, *, write: bool, media: bool):
         return ErrorClass.SYSTEM, write, "X had a server error"
     if media or status == 413:
         return ErrorClass.MEDIA, False, ""
+    if status == 403 and "repl" in detail.lower():
+        # Since 24 Feb 2026 X refuses API replies unless the author mentioned or quoted
+        # the replying account: retrying cannot help.
+        return ErrorClass.CONTENT, False, "X no longer allows this reply through the API"
     if status == 403:
         return ErrorClass.AUTH, False, "the app or account is not allowed to do this"
     return ErrorClass.CONTENT, False, ""

@@ -12,11 +12,11 @@ $BIN/ruff check .
 $BIN/ruff format --check .
 
 echo "== pytest on SQLite"
-DATABASE_URL="sqlite:///$(pwd)/data/test.sqlite3" $BIN/pytest "$@"
+DATABASE_URL="sqlite:///$(pwd)/data/test.sqlite3" $BIN/pytest -n "${PYTEST_WORKERS:-2}" "$@"
 
 if $BIN/python -c "import psycopg, sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$PG_URL" 2>/dev/null; then
   echo "== pytest on PostgreSQL ($PG_URL)"
-  DATABASE_URL="$PG_URL" $BIN/pytest "$@"
+  DATABASE_URL="$PG_URL" $BIN/pytest -n "${PYTEST_WORKERS:-2}" "$@"
 elif [ "${CI:-}" = "true" ]; then
   echo "PostgreSQL at $PG_URL is not reachable; CI requires it." >&2
   exit 1

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.xsandbox",
     "tests.fixtures.content",
     "tests.fixtures.publishing",
+    "tests.fixtures.processes",
 ]

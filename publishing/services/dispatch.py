@@ -1,27 +1,48 @@
-"""Publishing due tasks: claim one by compare-and-set, upload its media, create the
-post, and record the post id the moment X answers.
+"""Publishing due tasks, exactly once.
 
-Issue [2 of 5] adds retries, rate budgets and reconciliation; here a failure is
-recorded with its error class and the task is not retried blindly."""
+A pass: expire dead workers' leases, release tasks whose retry time has come, then in
+rounds claim a batch of due tasks (row locks with SKIP LOCKED on PostgreSQL, an
+IMMEDIATE write transaction on SQLite, and a compare-and-set in both), within each
+account's rate budget, each account's and the whole publisher's concurrency, and each
+project's daily cap; publish the batch concurrently; record each post id the moment X
+answers. Failures go through the retry policies; ambiguous outcomes wait for
+reconciliation and are never sent again blindly."""
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
+import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import psutil
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from projects.paths import PathNotAllowed, resolve_inside
 from publishing import selectors
-from publishing.models import PublishingLog, PublishingTask
+from publishing.models import PublishingLog, PublishingTask, XAccount
 from publishing.scheduling import lateness_status
 from publishing.services.accounts import account_client, account_for_project
+from publishing.services.budget import (
+    budget_available,
+    budget_record,
+    project_daily_remaining,
+)
+from publishing.services.reconcile import (
+    leases_expire,
+    publisher_reconcile_after_restore,
+    publisher_state,
+    tasks_reconcile,
+)
+from publishing.services.retries import task_fail, tasks_release_due_retries
 from publishing.services.transitions import task_transition
 from publishing.xclient import ErrorClass, XClient, XError
 
@@ -30,7 +51,7 @@ S = PublishingTask.Status
 
 
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
 @dataclass
@@ -38,12 +59,15 @@ class DispatchReport:
     claimed: int = 0
     published: int = 0
     failed: int = 0
+    retrying: int = 0
     unknown: int = 0
+    needs_review: int = 0
     missed: int = 0
+    paused: str = ""
     results: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()}
+        return dict(self.__dict__)
 
 
 def dispatch_once(
@@ -54,22 +78,152 @@ def dispatch_once(
     project_id: int | None = None,
 ) -> DispatchReport:
     """One pass: publish every due task (at most `limit`), highest priority first."""
-    now = now or timezone.now()
     report = DispatchReport()
-    candidates = selectors.tasks_due(
-        now=now,
-        limit=limit or settings.DISPATCH_BATCH_SIZE,
-        ignore_schedule=ignore_schedule,
-        project_id=project_id,
-    )
-    clients: dict[int, XClient] = {}  # one keep-alive connection per account per pass
-    for task in candidates:
+    now = now or timezone.now()
+    state = publisher_state()
+    if state.reconcile_required:
+        # After a restore: find out what already went out before sending anything.
+        publisher_reconcile_after_restore(now=now)
+        state = publisher_state()
+    if state.paused:
+        report.paused = state.reason or "the publisher is paused"
+        return report
+    leases_expire(now=now)
+    _reconcile_now_and_then(now)
+    tasks_release_due_retries(now=now)
+    remaining = limit or settings.DISPATCH_BATCH_SIZE
+    while remaining > 0:
+        batch = tasks_claim_batch(
+            now=now,
+            size=min(remaining, concurrency_now()),
+            ignore_schedule=ignore_schedule,
+            project_id=project_id,
+            report=report,
+        )
+        if not batch:
+            break
+        remaining -= len(batch)
+        _publish_batch(batch, report)
+        now = timezone.now()
+    return report
+
+
+_last_reconcile = [0.0]
+
+
+def _reconcile_now_and_then(now: datetime) -> None:
+    """Settle unknown outcomes, at most every RECONCILE_INTERVAL_SECONDS per process:
+    each pass reads the accounts' timelines, which X rate-limits too."""
+    if time.monotonic() - _last_reconcile[0] < settings.RECONCILE_INTERVAL_SECONDS:
+        return
+    _last_reconcile[0] = time.monotonic()
+    if selectors.tasks_unknown_exist():
+        tasks_reconcile(now=now)
+
+
+# --- capacity ------------------------------------------------------------------------
+
+
+def concurrency_now() -> int:
+    """MAX_CONCURRENT_TASKS, halved when CPU or memory runs hot, zero when critical."""
+    limits = settings.RESOURCE_THRESHOLDS
+    cpu = psutil.cpu_percent(interval=None)
+    memory = psutil.virtual_memory().percent
+    if cpu >= limits["cpu_pause"] or memory >= limits["memory_pause"]:
+        logger.warning("Dispatch paused: CPU %.0f%%, memory %.0f%%", cpu, memory)
+        return 0
+    slots = settings.MAX_CONCURRENT_TASKS
+    if cpu >= limits["cpu_slow"] or memory >= limits["memory_slow"]:
+        return max(1, slots // 2)
+    return slots
+
+
+# --- claiming ------------------------------------------------------------------------
+
+
+def tasks_claim_batch(
+    *,
+    now: datetime,
+    size: int,
+    ignore_schedule: bool = False,
+    project_id: int | None = None,
+    report: DispatchReport | None = None,
+) -> list[PublishingTask]:
+    """Claim up to `size` due tasks for this worker, within every budget."""
+    if size <= 0:
+        return []
+    report = report or DispatchReport()
+    worker = worker_id()
+    with transaction.atomic():
+        # PostgreSQL: rows another worker holds are skipped, not waited for. SQLite
+        # ignores the lock; its IMMEDIATE transaction serialises claimers instead.
+        rows = selectors.tasks_due(
+            now=now,
+            limit=size * 4,
+            ignore_schedule=ignore_schedule,
+            project_id=project_id,
+            lock=True,
+        )
+        chosen = _within_budgets(rows, size, now, ignore_schedule, report)
+        return [t for t in chosen if task_claim(task=t, worker=worker, now=now)]
+
+
+def _within_budgets(
+    rows: list[PublishingTask], size: int, now: datetime, ignore_schedule: bool, report
+) -> list[PublishingTask]:
+    gate = _Gate(now)
+    chosen = []
+    for task in rows:
         if not ignore_schedule and _handle_missed(task, now, report):
             continue
-        if task_claim(task=task, worker=worker_id(), now=timezone.now()):
-            report.claimed += 1
-            _record(report, task, task_publish(task=task, clients=clients))
-    return report
+        if gate.admit(task):
+            chosen.append(task)
+            if len(chosen) == size:
+                break
+    return chosen
+
+
+class _Gate:
+    """Per-pass bookkeeping of rate budget, per-account concurrency and daily caps."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.accounts: dict[int, XAccount | None] = {}
+        self.budget: dict[int, int] = {}
+        self.project_left: dict[int, int] = {}
+        self.taken: Counter = Counter()
+
+    def admit(self, task: PublishingTask) -> bool:
+        account = self._account(task)
+        if account is None or account.paused:
+            return account is None  # no account: let it fail with advice
+        if self._left(account) <= 0 or self._project_left(task) <= 0:
+            return False
+        self.taken[("account", account.pk)] += 1
+        self.taken[("project", task.project_id)] += 1
+        task.account = account
+        return True
+
+    def _account(self, task: PublishingTask) -> XAccount | None:
+        key = task.account_id or -task.project_id
+        if key not in self.accounts:
+            self.accounts[key] = task.account or account_for_project(task.project)
+        return self.accounts[key]
+
+    def _left(self, account: XAccount) -> int:
+        if account.pk not in self.budget:
+            in_flight = selectors.tasks_in_flight(account_id=account.pk)
+            concurrency = settings.MAX_CONCURRENT_PER_ACCOUNT - in_flight
+            self.budget[account.pk] = min(
+                concurrency, budget_available(account=account, now=self.now)
+            )
+        return self.budget[account.pk] - self.taken[("account", account.pk)]
+
+    def _project_left(self, task: PublishingTask) -> int:
+        if task.project_id not in self.project_left:
+            left = project_daily_remaining(project=task.project, now=self.now)
+            self.project_left[task.project_id] = left
+        return self.project_left[task.project_id] - self.taken[("project", task.project_id)]
 
 
 def _handle_missed(task: PublishingTask, now: datetime, report: DispatchReport) -> bool:
@@ -93,33 +247,68 @@ def _handle_missed(task: PublishingTask, now: datetime, report: DispatchReport) 
     return True
 
 
+def task_claim(*, task: PublishingTask, worker: str, now: datetime) -> bool:
+    """Take the task for this worker; False if another worker took it first."""
+    # Store the account the gate resolved: in-flight counts per account depend on it.
+    account = {"account": task.account} if task.account is not None else {}
+    claimed = task_transition(
+        task=task,
+        to=S.PUBLISHING,
+        actor=f"dispatcher:{worker}",
+        reason="claimed",
+        **account,
+        claimed_by=worker,
+        claimed_at=now,
+        lease_expires_at=now + timedelta(seconds=settings.PUBLISH_LEASE_SECONDS),
+        attempts=task.attempts + 1,
+    )
+    if claimed:
+        crash_point("after_claim")
+    return claimed
+
+
+# --- publishing ----------------------------------------------------------------------
+
+_local = threading.local()
+
+
+def _publish_batch(batch: list[PublishingTask], report: DispatchReport) -> None:
+    report.claimed += len(batch)
+    if len(batch) == 1 or (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+        outcomes = [task_publish(task=t) for t in batch]
+    else:
+        with ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="publish") as pool:
+            outcomes = list(pool.map(_publish_in_thread, batch))
+    for task, outcome in zip(batch, outcomes, strict=True):
+        _record(report, task, outcome)
+
+
+def _publish_in_thread(task: PublishingTask) -> str:
+    try:
+        return task_publish(task=task)
+    finally:
+        close_old_connections()
+        connection.close()  # each pool thread has its own connection; don't leak it
+
+
 def _record(report: DispatchReport, task: PublishingTask, outcome: str) -> None:
-    counter = {S.PUBLISHED: "published", S.UNKNOWN: "unknown"}.get(outcome, "failed")
+    counter = {
+        S.PUBLISHED: "published",
+        S.UNKNOWN: "unknown",
+        S.RETRY_WAIT: "retrying",
+        S.NEEDS_REVIEW: "needs_review",
+    }.get(outcome, "failed")
     setattr(report, counter, getattr(report, counter) + 1)
     report.results.append(
         {"task": task.pk, "status": outcome, "post_id": task.post_id, "error": task.last_error}
     )
 
 
-def task_claim(*, task: PublishingTask, worker: str, now: datetime) -> bool:
-    """Take the task for this worker; False if another worker took it first."""
-    return task_transition(
-        task=task,
-        to=S.PUBLISHING,
-        actor=f"dispatcher:{worker}",
-        reason="claimed",
-        claimed_by=worker,
-        claimed_at=now,
-        lease_expires_at=now + timedelta(seconds=settings.PUBLISH_LEASE_SECONDS),
-        attempts=task.attempts + 1,
-    )
-
-
-def task_publish(*, task: PublishingTask, clients: dict[int, XClient] | None = None) -> str:
+def task_publish(*, task: PublishingTask) -> str:
     """Send a claimed task to X; returns the status it ends in."""
     started = time.monotonic()
     try:
-        post_id = _send(task, {} if clients is None else clients)
+        post_id = _send(task)
     except XError as exc:
         return _fail(task, exc, started)
     except Exception as exc:  # a bug must leave a trace on the task, not vanish
@@ -130,19 +319,32 @@ def task_publish(*, task: PublishingTask, clients: dict[int, XClient] | None = N
     return S.PUBLISHED
 
 
-def _send(task: PublishingTask, clients: dict[int, XClient]) -> str:
+def _client(account: XAccount) -> XClient:
+    """One client (one keep-alive connection) per account per thread."""
+    clients = _local.__dict__.setdefault("clients", {})
+    key = (account.pk, account.access_token, settings.X_API_BASE_URL)
+    if key not in clients:
+        clients[key] = account_client(account)
+    return clients[key]
+
+
+def _send(task: PublishingTask) -> str:
     account = task.account or account_for_project(task.project)
     if account is None:
         raise XError("No X account: add one with `manage.py account add`.", error_class="auth")
-    if account.paused:
-        raise XError(f"Account @{account.handle} is paused.", error_class="auth")
-    if account.pk not in clients:
-        clients[account.pk] = account_client(account)
-    client = clients[account.pk]
+    task.account = account
+    client = _client(account)
     media_ids = [client.upload_media(path) for path in _media_files(task)]
-    created = client.create_post(
-        task.text, media_ids=media_ids, made_with_ai=task.project.made_with_ai
-    )
+    crash_point("after_send", delay=0.05)  # dies while the create is in flight
+    try:
+        created = client.create_post(
+            task.text, media_ids=media_ids, made_with_ai=task.project.made_with_ai
+        )
+    except XError as exc:
+        exc.operation = "create_post"
+        raise
+    crash_point("after_answer")
+    budget_record(account=account, rate_limit=created.rate_limit, now=timezone.now())
     return created.id
 
 
@@ -151,7 +353,10 @@ def _media_files(task: PublishingTask):
     for relative in task.media_paths:
         try:
             path = resolve_inside(base, relative)
-        except (PathNotAllowed, OSError) as exc:
+        except PathNotAllowed as exc:
+            # Retrying cannot fix a path outside the project: a person must look.
+            raise XError(str(exc), error_class=ErrorClass.CONTENT) from exc
+        except OSError as exc:
             raise XError(str(exc), error_class=ErrorClass.MEDIA) from exc
         if not path.is_file():
             raise XError(f"Media file {relative} is missing.", error_class=ErrorClass.MEDIA)
@@ -178,29 +383,99 @@ def _mark_published(task: PublishingTask, post_id: str, started: float) -> None:
             post_id=post_id,
             execution_time=time.monotonic() - started,
         )
+    crash_point("after_commit")
 
 
 def _fail(task: PublishingTask, exc: XError, started: float) -> str:
-    to = S.UNKNOWN if exc.ambiguous else S.FAILED
-    with transaction.atomic():
-        task_transition(
-            task=task,
-            to=to,
-            actor="dispatcher",
-            reason=str(exc),
-            last_error=str(exc),
-            error_class=exc.error_class,
-            lease_expires_at=None,
-        )
-        PublishingLog.objects.create(
-            task=task,
-            status=PublishingLog.Outcome.UNKNOWN
-            if exc.ambiguous
-            else PublishingLog.Outcome.FAILURE,
-            error=str(exc),
-            error_class=exc.error_class,
-            http_status=exc.http_status,
-            execution_time=time.monotonic() - started,
-        )
-    logger.warning("Task %s %s: %s", task.pk, to, exc)
-    return to
+    now = timezone.now()
+    # A refused create (429) is recorded by task_fail; other answers still carry headers.
+    refused = exc.error_class == ErrorClass.RATE_LIMIT
+    if exc.operation == "create_post" and exc.rate_limit and task.account and not refused:
+        budget_record(account=task.account, rate_limit=exc.rate_limit, now=now)
+    outcome = task_fail(task=task, error=exc, now=now, execution_time=time.monotonic() - started)
+    logger.warning("Task %s → %s: %s", task.pk, outcome, exc)
+    return outcome
+
+
+# --- crash points (fault-injection tests only) -------------------------------------------
+
+
+def crash_point(name: str, *, delay: float = 0.0) -> None:
+    """Die here, as a SIGKILL would, when the fault-injection suite asks for it.
+
+    TWITTERPUB_CRASH_POINTS="after_claim@20,after_answer@50" kills this process the
+    20th time it passes after_claim (counted per process), once per test run: a marker
+    file in TWITTERPUB_CRASH_DIR stops the restarted worker from dying at the same
+    place again. `delay` kills that long after returning (the request is in flight).
+    Unset in every real deployment."""
+    spec = os.environ.get("TWITTERPUB_CRASH_POINTS")
+    if not spec:
+        return
+    target = dict(part.split("@") for part in spec.split(",")).get(name)
+    with _crash_lock:
+        _crash_counts[name] += 1
+        due = target is not None and _crash_counts[name] == int(target)
+    if due and _claim_crash_marker(name):
+        logger.error("Crash point %s: killing process %s", name, os.getpid())
+        if delay:
+            threading.Timer(delay, os.kill, (os.getpid(), signal.SIGKILL)).start()
+        else:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+_crash_lock = threading.Lock()
+_crash_counts: Counter = Counter()
+
+
+def _claim_crash_marker(name: str) -> bool:
+    folder = os.environ.get("TWITTERPUB_CRASH_DIR", "")
+    if not folder:
+        return True
+    try:
+        os.close(os.open(os.path.join(folder, f"{name}.crashed"), os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return False
+    return True
+
+
+# --- the loop ------------------------------------------------------------------------
+
+
+class Stop:
+    """Set by a signal handler (or a test) to end the loop after the current pass."""
+
+    def __init__(self):
+        self.event = threading.Event()
+
+    def __bool__(self) -> bool:
+        return self.event.is_set()
+
+
+def dispatch_loop(*, seconds: float | None = None, stop: Stop | None = None) -> DispatchReport:
+    """Dispatch passes until `seconds` have passed (forever when None) or `stop` is set,
+    sleeping until the next due time but never longer than DISPATCH_POLL_SECONDS, so a
+    task scheduled for T goes out within about a second of T."""
+    stop = stop or Stop()
+    deadline = None if seconds is None else time.monotonic() + seconds
+    total = DispatchReport()
+    while not stop and (deadline is None or time.monotonic() < deadline):
+        report = dispatch_once()
+        _add(total, report)
+        if not report.claimed:
+            stop.event.wait(_idle_seconds(deadline))
+    return total
+
+
+def _idle_seconds(deadline: float | None) -> float:
+    wait = settings.DISPATCH_POLL_SECONDS
+    wakeup = selectors.next_wakeup(now=timezone.now())
+    if wakeup is not None:
+        wait = min(wait, max(0.0, (wakeup - timezone.now()).total_seconds()))
+    if deadline is not None:
+        wait = min(wait, max(0.0, deadline - time.monotonic()))
+    return wait
+
+
+def _add(total: DispatchReport, report: DispatchReport) -> None:
+    for name in ("claimed", "published", "failed", "retrying", "unknown", "needs_review", "missed"):
+        setattr(total, name, getattr(total, name) + getattr(report, name))

@@ -10,14 +10,16 @@ from publishing.models import PublishingTask, TaskTransition
 S = PublishingTask.Status
 
 ALLOWED: dict[str, frozenset[str]] = {
+    # pending, queued and retry_wait may become unknown after a database restore: the
+    # restored row may predate a send that happened after the backup.
     S.PENDING: frozenset(
-        {S.QUEUED, S.PUBLISHING, S.CANCELLED, S.INVALID, S.MISSED, S.NEEDS_REVIEW}
+        {S.QUEUED, S.PUBLISHING, S.CANCELLED, S.INVALID, S.MISSED, S.NEEDS_REVIEW, S.UNKNOWN}
     ),
-    S.QUEUED: frozenset({S.PENDING, S.PUBLISHING, S.CANCELLED, S.MISSED}),
+    S.QUEUED: frozenset({S.PENDING, S.PUBLISHING, S.CANCELLED, S.MISSED, S.UNKNOWN}),
     S.PUBLISHING: frozenset(
         {S.PUBLISHED, S.FAILED, S.RETRY_WAIT, S.UNKNOWN, S.NEEDS_REVIEW, S.INVALID}
     ),
-    S.RETRY_WAIT: frozenset({S.PENDING, S.QUEUED, S.PUBLISHING, S.CANCELLED}),
+    S.RETRY_WAIT: frozenset({S.PENDING, S.QUEUED, S.PUBLISHING, S.CANCELLED, S.UNKNOWN}),
     # An unknown outcome is settled by reconciliation: found on X, or safe to resend.
     S.UNKNOWN: frozenset({S.PUBLISHED, S.PENDING, S.FAILED, S.CANCELLED}),
     S.NEEDS_REVIEW: frozenset({S.PENDING, S.CANCELLED, S.INVALID}),

@@ -77,16 +77,21 @@ def test_higher_priority_goes_first(sandbox_account, xsandbox):
     assert [p["text"] for p in xsandbox.posts()] == ["high"]
 
 
-def test_wrong_credentials_fail_the_task_as_an_auth_error(xsandbox_settings, xsandbox):
+def test_wrong_credentials_pause_the_account_instead_of_burning_the_queue(
+    xsandbox_settings, xsandbox
+):
     account = XAccountFactory(consumer_secret="wrong")
-    task = TaskFactory(account=account)
+    first, second = TaskFactory(account=account), TaskFactory(account=account)
 
-    dispatch_once()
+    report = dispatch_once()
 
-    task.refresh_from_db()
-    assert (task.status, task.error_class) == (S.FAILED, "auth")
-    assert "401" in task.last_error
-    assert PublishingLog.objects.get(task=task).http_status == 401
+    first.refresh_from_db()
+    account.refresh_from_db()
+    assert report.claimed == 1  # the second task is held back, not sent to fail
+    assert (first.status, first.error_class, first.attempts) == (S.RETRY_WAIT, "auth", 0)
+    assert account.paused and "401" in account.paused_reason
+    assert PublishingLog.objects.get(task=first).http_status == 401
+    assert PublishingTask.objects.get(pk=second.pk).status == S.PENDING
 
 
 def test_a_server_error_after_sending_leaves_the_outcome_unknown(sandbox_account, xsandbox):
@@ -111,16 +116,16 @@ def test_a_dropped_connection_after_x_accepted_is_unknown_not_failed(sandbox_acc
     assert len(xsandbox.posts()) == 1  # the post exists: resending blindly would double it
 
 
-def test_it_is_never_retried_blindly(sandbox_account, xsandbox):
+def test_content_x_refuses_waits_for_review_and_is_not_sent_again(sandbox_account, xsandbox):
     task = TaskFactory(account=sandbox_account, text="x" * 300)  # X refuses: too long
     dispatch_once()
 
     assert dispatch_once().claimed == 0
     task.refresh_from_db()
-    assert (task.status, task.attempts, task.error_class) == (S.FAILED, 1, "content")
+    assert (task.status, task.attempts, task.error_class) == (S.NEEDS_REVIEW, 1, "content")
 
 
-def test_a_missing_media_file_fails_the_task_without_posting(
+def test_a_missing_media_file_waits_to_retry_without_posting(
     sandbox_account, xsandbox, media_project
 ):
     task = TaskFactory(
@@ -134,7 +139,8 @@ def test_a_missing_media_file_fails_the_task_without_posting(
     dispatch_once()
 
     task.refresh_from_db()
-    assert (task.status, task.error_class) == (S.FAILED, "media")
+    assert (task.status, task.error_class) == (S.RETRY_WAIT, "media")
+    assert task.next_attempt_at > timezone.now() - timedelta(seconds=1)
     assert "videos/gone.mp4 is missing" in task.last_error
     assert xsandbox.posts() == []
 
@@ -151,17 +157,17 @@ def test_a_media_path_escaping_the_project_is_refused(sandbox_account, xsandbox,
     dispatch_once()
 
     task.refresh_from_db()
-    assert (task.status, task.error_class) == (S.FAILED, "media")
+    assert (task.status, task.error_class) == (S.NEEDS_REVIEW, "content")
     assert xsandbox.posts() == []
 
 
-def test_a_task_without_any_account_fails_with_advice(db):
+def test_a_task_without_any_account_waits_with_advice(db):
     task = TaskFactory(account=None)
 
     dispatch_once()
 
     task.refresh_from_db()
-    assert task.status == S.FAILED
+    assert task.status == S.RETRY_WAIT
     assert "manage.py account add" in task.last_error
 
 

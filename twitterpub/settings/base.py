@@ -180,6 +180,7 @@ RESOURCE_THRESHOLDS = {
 # checked before "not found" means "safe to send again", and the look-back margin.
 RECONCILE_SETTLE_SECONDS = env.int("RECONCILE_SETTLE_SECONDS", default=60)
 RECONCILE_MARGIN_SECONDS = env.int("RECONCILE_MARGIN_SECONDS", default=120)
+RECONCILE_INTERVAL_SECONDS = env.float("RECONCILE_INTERVAL_SECONDS", default=15.0)
 # The dispatcher loop wakes at least this often to look for new work (seconds).
 DISPATCH_POLL_SECONDS = env.float("DISPATCH_POLL_SECONDS", default=0.5)
 
@@ -188,9 +189,12 @@ DISPATCH_POLL_SECONDS = env.float("DISPATCH_POLL_SECONDS", default=0.5)
 Q_CLUSTER = {
     "name": "twitterpub",
     "orm": "default",
-    "workers": env.int("Q_WORKERS", default=2),
-    "timeout": 120,
-    "retry": 180,
+    # Two dispatcher loops overlap each minute; the rest is free for other work.
+    "workers": env.int("Q_WORKERS", default=4),
+    # A loop runs 90 s and then finishes its batch (a large video upload can take
+    # minutes): the timeout leaves room, and retry must exceed it.
+    "timeout": 600,
+    "retry": 660,
     "max_attempts": 1,
     "ack_failures": True,
     "catch_up": False,

@@ -10,9 +10,19 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 FIELD_ENCRYPTION_KEYS = ["p1W0hS4qx8Xhb3ry4G0Qn5bY6rL3uJkO0CwA9Zt1mEs="]
 # Tests point it at their own emulator; nothing answers on port 9 (discard).
 X_API_BASE_URL = env.str("X_API_BASE_URL", default="http://127.0.0.1:9")  # noqa: F405
-X_API_TIMEOUT_SECONDS = 5.0
+X_API_TIMEOUT_SECONDS = env.float("X_API_TIMEOUT_SECONDS", default=5.0)  # noqa: F405
 AXES_ENABLED = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests run inside one uncommitted transaction that pool threads could not see; the
+# concurrency tests that need threads set this themselves.
+MAX_CONCURRENT_TASKS = env.int("MAX_CONCURRENT_TASKS", default=1)  # noqa: F405
+# Other test processes load this machine: tests that check throttling set thresholds.
+RESOURCE_THRESHOLDS = {
+    "cpu_slow": 101.0,
+    "cpu_pause": 101.0,
+    "memory_slow": 101.0,
+    "memory_pause": 101.0,
 }

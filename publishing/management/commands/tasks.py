@@ -19,6 +19,8 @@ FIELDS = (
     "post_id",
     "last_error",
     "error_class",
+    "claimed_by",
+    "published_at",
 )
 
 
