@@ -1,10 +1,21 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
 from projects.admin import ProjectAdmin
 from projects.models import Project
-from publishing.models import PublishingLog, PublishingTask, TaskTransition, XAccount
+from publishing.models import (
+    PublisherState,
+    PublishingLog,
+    PublishingTask,
+    RateLimitState,
+    TaskTransition,
+    XAccount,
+)
 from publishing.services.ingest import project_ingest
+from publishing.services.reconcile import publisher_pause, publisher_resume
+from publishing.services.retries import account_pause, account_resume
+from publishing.services.task_actions import task_cancel, task_publish_now, task_retry
 
 S = PublishingTask.Status
 
@@ -12,8 +23,8 @@ S = PublishingTask.Status
 class PublishingProjectAdmin(ProjectAdmin):
     """The projects admin, plus what publishing knows: task counts and "scan now"."""
 
-    list_display = (*ProjectAdmin.list_display, "pending_tasks", "published_tasks")
-    actions = ("scan_now",)
+    list_display = (*ProjectAdmin.list_display, "paused", "pending_tasks", "published_tasks")
+    actions = ("scan_now", "pause", "resume")
 
     def get_queryset(self, request):
         return (
@@ -45,6 +56,29 @@ class PublishingProjectAdmin(ProjectAdmin):
                 f"{r['tasks_invalid']} invalid.",
                 level,
             )
+
+    @admin.action(description="Pause publishing of selected projects")
+    def pause(self, request, queryset):
+        self.message_user(request, f"{queryset.update(paused=True)} project(s) paused.")
+
+    @admin.action(description="Resume publishing of selected projects")
+    def resume(self, request, queryset):
+        self.message_user(request, f"{queryset.update(paused=False)} project(s) resumed.")
+
+
+def _each(modeladmin, request, queryset, action, done: str) -> None:
+    """Apply a task service to each selected row; report successes and refusals."""
+    ok, refused = 0, []
+    actor = f"user:{request.user.get_username()}"
+    for task in queryset:
+        try:
+            action(task=task, actor=actor)
+            ok += 1
+        except ValidationError as exc:
+            refused.append(" ".join(exc.messages))
+    modeladmin.message_user(request, f"{ok} task(s) {done}.")
+    for reason in refused[:10]:
+        modeladmin.message_user(request, reason, messages.WARNING)
 
 
 admin.site.unregister(Project)
@@ -99,6 +133,7 @@ class PublishingTaskAdmin(admin.ModelAdmin):
     date_hierarchy = "scheduled_at"
     show_full_result_count = False
     inlines = (TransitionInline, LogInline)
+    actions = ("cancel", "retry", "publish_now")
     # Status moves only through services; the worker owns the outcome fields.
     readonly_fields = (
         "status",
@@ -114,7 +149,20 @@ class PublishingTaskAdmin(admin.ModelAdmin):
         "has_media",
         "created",
         "updated",
+        "next_attempt_at",
     )
+
+    @admin.action(description="Cancel selected tasks")
+    def cancel(self, request, queryset):
+        _each(self, request, queryset, task_cancel, "cancelled")
+
+    @admin.action(description="Retry selected tasks (failed, needs review, missed, invalid)")
+    def retry(self, request, queryset):
+        _each(self, request, queryset, task_retry, "queued again")
+
+    @admin.action(description="Publish selected tasks now")
+    def publish_now(self, request, queryset):
+        _each(self, request, queryset, task_publish_now, "due now")
 
 
 @admin.register(PublishingLog)
@@ -144,16 +192,45 @@ class PublishingLogAdmin(admin.ModelAdmin):
 
 @admin.register(XAccount)
 class XAccountAdmin(admin.ModelAdmin):
-    list_display = ("handle", "x_user_id", "is_default", "paused", "char_limit", "verified_at")
+    list_display = (
+        "handle",
+        "x_user_id",
+        "is_default",
+        "paused",
+        "paused_reason",
+        "char_limit",
+        "verified_at",
+    )
     list_filter = ("paused", "is_default")
     search_fields = ("handle", "x_user_id")
     filter_horizontal = ("projects",)
     # Secrets are write-only: the admin never renders them back.
     exclude = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-    readonly_fields = ("x_user_id", "verified_at", "created")
+    readonly_fields = (
+        "x_user_id",
+        "verified_at",
+        "created",
+        "paused",
+        "paused_reason",
+        "paused_at",
+    )
+    actions = ("pause", "resume")
 
     def has_add_permission(self, request):
         return False  # added with `manage.py account add` (verified against X)
+
+    @admin.action(description="Pause selected accounts")
+    def pause(self, request, queryset):
+        actor = f"user:{request.user.get_username()}"
+        for account in queryset:
+            account_pause(account=account, reason="paused by an operator", actor=actor)
+        self.message_user(request, f"{queryset.count()} account(s) paused.")
+
+    @admin.action(description="Resume selected accounts")
+    def resume(self, request, queryset):
+        actor = f"user:{request.user.get_username()}"
+        released = sum(account_resume(account=a, actor=actor) for a in queryset)
+        self.message_user(request, f"Resumed; {released} held task(s) are due again.")
 
 
 @admin.register(TaskTransition)
@@ -171,3 +248,40 @@ class TaskTransitionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RateLimitState)
+class RateLimitStateAdmin(admin.ModelAdmin):
+    list_display = ("scope", "bucket", "limit", "remaining", "reset_at", "updated")
+    list_filter = ("bucket",)
+    readonly_fields = [f.name for f in RateLimitState._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # written from X's headers only
+
+
+@admin.register(PublisherState)
+class PublisherStateAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "reason", "reconcile_required", "changed_by", "changed_at")
+    readonly_fields = ("paused", "reason", "reconcile_required", "changed_by", "changed_at")
+    actions = ("pause", "resume")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Pause all publishing")
+    def pause(self, request, queryset):
+        publisher_pause(reason="paused by an operator", actor=f"user:{request.user}")
+        self.message_user(request, "Publishing paused.")
+
+    @admin.action(description="Resume publishing")
+    def resume(self, request, queryset):
+        try:
+            publisher_resume(actor=f"user:{request.user}")
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(request, "Publishing resumed.")

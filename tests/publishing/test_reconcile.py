@@ -344,9 +344,9 @@ def test_an_account_without_a_user_id_is_looked_up_once_and_kept(
 @pytest.fixture
 def restored(db):
     """The publisher as a database restore leaves it: paused, reconciliation required."""
-    return PublisherState.objects.create(
-        pk=1, paused=True, reason="restore from backup", reconcile_required=True
-    )
+    return PublisherState.objects.update_or_create(
+        pk=1, defaults={"paused": True, "reason": "restore from backup", "reconcile_required": True}
+    )[0]
 
 
 def test_the_state_machine_lets_a_restore_mark_live_tasks_unknown():
@@ -420,7 +420,9 @@ def test_a_restore_pass_that_cannot_read_x_keeps_the_publisher_paused(
 
 
 def test_a_restore_does_not_lift_an_operators_own_pause(sandbox_account, xsandbox):
-    PublisherState.objects.create(pk=1, paused=True, reason="maintenance", reconcile_required=True)
+    PublisherState.objects.update_or_create(
+        pk=1, defaults={"paused": True, "reason": "maintenance", "reconcile_required": True}
+    )
 
     publisher_reconcile_after_restore(now=timezone.now())
 
@@ -431,7 +433,9 @@ def test_a_restore_does_not_lift_an_operators_own_pause(sandbox_account, xsandbo
 def test_a_restore_flag_on_a_running_publisher_pauses_it_until_x_has_been_read(
     sandbox_account, xsandbox, claimed
 ):
-    PublisherState.objects.create(pk=1, paused=False, reconcile_required=True)
+    PublisherState.objects.update_or_create(
+        pk=1, defaults={"paused": False, "reconcile_required": True}
+    )
     task = TaskFactory(account=sandbox_account, scheduled_at=claimed)
     now = claimed + timedelta(minutes=30)
     xsandbox.set_faults({"endpoint": TIMELINE, "action": "error", "status": 503})

@@ -1,0 +1,56 @@
+"""What an operator does to tasks (admin, commands, later the API): cancel, retry,
+reschedule, publish now. Each is a checked transition with the operator as actor."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from publishing.models import PublishingTask
+from publishing.services.transitions import ALLOWED, task_transition
+
+S = PublishingTask.Status
+# Statuses an operator may send back to the queue: nothing was sent, or X said no.
+RETRYABLE = (S.FAILED, S.NEEDS_REVIEW, S.MISSED, S.INVALID, S.CANCELLED)
+
+
+def task_cancel(*, task: PublishingTask, actor: str, reason: str = "cancelled by an operator"):
+    if S.CANCELLED not in ALLOWED[task.status]:
+        raise ValidationError(f"Task {task.pk} is {task.status}: it cannot be cancelled.")
+    if not task_transition(task=task, to=S.CANCELLED, actor=actor, reason=reason):
+        raise ValidationError(f"Task {task.pk} changed meanwhile; reload and try again.")
+
+
+def task_retry(*, task: PublishingTask, actor: str, when: datetime | None = None) -> None:
+    """Queue a failed, reviewed, missed, invalid or cancelled task again."""
+    if task.status not in RETRYABLE:
+        raise ValidationError(f"Task {task.pk} is {task.status}: only {_names(RETRYABLE)} retry.")
+    when = max(when or timezone.now(), timezone.now()) if task.scheduled_at else timezone.now()
+    fields = {"scheduled_at": when, "last_error": "", "error_class": "", "next_attempt_at": None}
+    if not task_transition(task=task, to=S.PENDING, actor=actor, reason="retry", **fields):
+        raise ValidationError(f"Task {task.pk} changed meanwhile; reload and try again.")
+
+
+def task_reschedule(*, task: PublishingTask, when: datetime, actor: str) -> None:
+    if task.status not in (S.PENDING, S.QUEUED):
+        raise ValidationError(f"Task {task.pk} is {task.status}: only waiting tasks move.")
+    changed = PublishingTask.objects.filter(pk=task.pk, status=task.status).update(
+        scheduled_at=when, updated=timezone.now()
+    )
+    if not changed:
+        raise ValidationError(f"Task {task.pk} changed meanwhile; reload and try again.")
+    task.scheduled_at = when
+
+
+def task_publish_now(*, task: PublishingTask, actor: str) -> None:
+    """Make a waiting task due at once (the dispatcher sends it on its next pass)."""
+    if task.status in RETRYABLE:
+        task_retry(task=task, actor=actor)
+    else:
+        task_reschedule(task=task, when=timezone.now(), actor=actor)
+
+
+def _names(statuses) -> str:
+    return ", ".join(str(s) for s in statuses)
