@@ -125,17 +125,53 @@ def _reconcile_now_and_then(now: datetime) -> None:
 
 
 def concurrency_now() -> int:
-    """MAX_CONCURRENT_TASKS, halved when CPU or memory runs hot, zero when critical."""
+    """MAX_CONCURRENT_TASKS, halved when CPU or memory runs hot, zero when critical.
+
+    CPU is a moving average over about 30 s: one busy second must not stall posts."""
     limits = settings.RESOURCE_THRESHOLDS
-    cpu = psutil.cpu_percent(interval=None)
-    memory = psutil.virtual_memory().percent
-    if cpu >= limits["cpu_pause"] or memory >= limits["memory_pause"]:
-        logger.warning("Dispatch paused: CPU %.0f%%, memory %.0f%%", cpu, memory)
-        return 0
+    cpu, memory = _load.cpu(), psutil.virtual_memory().percent
+    level = "normal"
+    if _over(cpu, limits.get("cpu_pause")) or _over(memory, limits.get("memory_pause")):
+        level = "paused"
+    elif _over(cpu, limits.get("cpu_slow")) or _over(memory, limits.get("memory_slow")):
+        level = "slowed"
+    _load.report(level, cpu, memory)
     slots = settings.MAX_CONCURRENT_TASKS
-    if cpu >= limits["cpu_slow"] or memory >= limits["memory_slow"]:
-        return max(1, slots // 2)
-    return slots
+    return {"normal": slots, "slowed": max(1, slots // 2), "paused": 0}[level]
+
+
+def _over(value: float, threshold: float | None) -> bool:
+    return threshold is not None and value >= threshold
+
+
+class _Load:
+    """CPU load smoothed with an exponential moving average; logs level changes once."""
+
+    TIME_CONSTANT = 30.0
+
+    def __init__(self):
+        self.average: float | None = None
+        self.sampled = 0.0
+        self.level = "normal"
+
+    def cpu(self) -> float:
+        now, sample = time.monotonic(), psutil.cpu_percent(interval=None)
+        if self.average is None:
+            self.average = sample
+        else:
+            weight = min(1.0, (now - self.sampled) / self.TIME_CONSTANT)
+            self.average += weight * (sample - self.average)
+        self.sampled = now
+        return self.average
+
+    def report(self, level: str, cpu: float, memory: float) -> None:
+        if level != self.level:
+            log = logger.info if level == "normal" else logger.warning
+            log("Dispatch %s: CPU %.0f%% (30 s average), memory %.0f%%", level, cpu, memory)
+            self.level = level
+
+
+_load = _Load()
 
 
 # --- claiming ------------------------------------------------------------------------

@@ -169,12 +169,14 @@ PUBLISH_RETRY_POLICIES = {
 # Concurrency: posts in flight at once, in all and per X account.
 MAX_CONCURRENT_TASKS = env.int("MAX_CONCURRENT_TASKS", default=4)
 MAX_CONCURRENT_PER_ACCOUNT = env.int("MAX_CONCURRENT_PER_ACCOUNT", default=2)
-# Dispatch slows (half the concurrency) above these, and pauses above the pause levels.
+# Dispatch slows (half the concurrency) above the *_slow levels and stops above the
+# *_pause levels (None: never). CPU is a 30 s average of the whole machine; it does not
+# pause by default, since a busy neighbour process must not stop the posts.
 RESOURCE_THRESHOLDS = {
-    "cpu_slow": 85.0,
-    "cpu_pause": 97.0,
-    "memory_slow": 85.0,
-    "memory_pause": 95.0,
+    "cpu_slow": env.float("DISPATCH_CPU_SLOW", default=85.0),
+    "cpu_pause": env.float("DISPATCH_CPU_PAUSE", default=None),
+    "memory_slow": env.float("DISPATCH_MEMORY_SLOW", default=85.0),
+    "memory_pause": env.float("DISPATCH_MEMORY_PAUSE", default=95.0),
 }
 # Reconciliation of unknown outcomes: how long after the claim X's timeline must be
 # checked before "not found" means "safe to send again", and the look-back margin.
