@@ -223,3 +223,36 @@ class PublisherState(models.Model):
 
     def __str__(self) -> str:
         return "paused" if self.paused else "running"
+
+
+class MediaUpload(models.Model):
+    """One file uploaded to X for one account: the media id is reused until it
+    expires (a retried post does not upload again), and the chunks already sent are
+    checkpointed so an interrupted upload resumes instead of starting over."""
+
+    class State(models.TextChoices):
+        UPLOADING = "uploading", "Uploading"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    account = models.ForeignKey(XAccount, on_delete=models.CASCADE, related_name="uploads")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    media_type = models.CharField(max_length=50)
+    media_id = models.CharField(max_length=32)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.UPLOADING)
+    chunks_sent = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    alt_text = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [
+            # The dispatcher's cache lookup before every upload.
+            models.Index(fields=["account", "sha256", "-expires_at"], name="media_upload_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.media_id} ({self.state})"

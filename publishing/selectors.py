@@ -31,7 +31,7 @@ def tasks_due(
         qs = qs.filter(project_id=project_id)
     if lock:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
-    qs = qs.select_related("project", "account")
+    qs = qs.select_related("project", "account", "source")
     return list(qs.order_by("-priority", "scheduled_at", "id")[:limit])
 
 

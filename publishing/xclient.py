@@ -223,35 +223,50 @@ class XClient:
                 yield RemotePost(post.id, post.text, getattr(post, "created_at", None), keys)
 
     def upload_media(self, path: Path, *, alt_text: str = "") -> str:
-        """Chunked upload through media upload v2; waits for video/GIF processing."""
+        """Chunked upload through media upload v2; waits for video/GIF processing.
+        (The dispatcher goes through publishing.services.media, which caches and resumes.)"""
+        media_id, _ = self.media_initialize(path)
+        with path.open("rb") as fh:
+            for index, chunk in enumerate(iter(lambda: fh.read(self.chunk_size), b"")):
+                self.media_append(media_id, chunk, index)
+        self.media_finalize(media_id)
+        if alt_text:
+            self.media_set_alt_text(media_id, alt_text)
+        return media_id
+
+    @property
+    def chunk_size(self) -> int:
+        return settings.X_MEDIA_CHUNK_BYTES
+
+    def media_initialize(self, path: Path) -> tuple[str, int | None]:
+        """Open an upload session: (media id, seconds until it expires)."""
         media_type, category = media_type_for(path)
-        total = path.stat().st_size
-        init = self._call(
-            self._client.media.initialize_upload,
-            InitializeUploadRequest(
-                media_type=media_type, total_bytes=total, media_category=category
-            ),
+        body = InitializeUploadRequest(
+            media_type=media_type, total_bytes=path.stat().st_size, media_category=category
+        )
+        init = self._call(self._client.media.initialize_upload, body, write=False, media=True)
+        return init.data.id, init.data.expires_after_secs
+
+    def media_append(self, media_id: str, chunk: bytes, index: int) -> None:
+        body = AppendUploadRequest(media=base64.b64encode(chunk).decode(), segment_index=index)
+        self._call(self._client.media.append_upload, media_id, body, write=False, media=True)
+
+    def media_finalize(self, media_id: str) -> None:
+        """Close the session and wait until X has processed the media."""
+        final = self._call(self._client.media.finalize_upload, media_id, write=False, media=True)
+        self._wait_for_processing(media_id, final.data.processing_info)
+
+    def media_status(self, media_id: str) -> str | None:
+        """X's processing state for an upload (None: nothing to process, e.g. images)."""
+        status = self._call(
+            self._client.media.get_upload_status,
+            media_id,
+            command="STATUS",
             write=False,
             media=True,
         )
-        media_id = init.data.id
-        self._append_chunks(media_id, path)
-        final = self._call(self._client.media.finalize_upload, media_id, write=False, media=True)
-        self._wait_for_processing(media_id, final.data.processing_info)
-        if alt_text:
-            self._set_alt_text(media_id, alt_text)
-        return media_id
-
-    def _append_chunks(self, media_id: str, path: Path) -> None:
-        chunk_size = settings.X_MEDIA_CHUNK_BYTES
-        with path.open("rb") as fh:
-            for index, chunk in enumerate(iter(lambda: fh.read(chunk_size), b"")):
-                body = AppendUploadRequest(
-                    media=base64.b64encode(chunk).decode(), segment_index=index
-                )
-                self._call(
-                    self._client.media.append_upload, media_id, body, write=False, media=True
-                )
+        info = status.data.processing_info
+        return info.state if info is not None else None
 
     def _wait_for_processing(self, media_id: str, info) -> None:
         deadline = time.monotonic() + MAX_PROCESSING_WAIT
@@ -274,7 +289,7 @@ class XClient:
         if info is not None and info.state == "failed":
             raise XError(f"X could not process media {media_id}.", error_class=ErrorClass.MEDIA)
 
-    def _set_alt_text(self, media_id: str, alt_text: str) -> None:
+    def media_set_alt_text(self, media_id: str, alt_text: str) -> None:
         body = CreateMetadataRequest(id=media_id, metadata={"alt_text": {"text": alt_text[:1000]}})
         self._call(self._client.media.create_metadata, body, write=False, media=True)
 

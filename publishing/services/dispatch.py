@@ -36,6 +36,7 @@ from publishing.services.budget import (
     budget_record,
     project_daily_remaining,
 )
+from publishing.services.media import media_id_for
 from publishing.services.reconcile import (
     leases_expire,
     publisher_reconcile_after_restore,
@@ -370,7 +371,10 @@ def _send(task: PublishingTask) -> str:
         raise XError("No X account: add one with `manage.py account add`.", error_class="auth")
     task.account = account
     client = _client(account)
-    media_ids = [client.upload_media(path) for path in _media_files(task)]
+    media_ids = [
+        media_id_for(client=client, account=account, path=path, alt_text=alt)
+        for path, alt in zip(_media_files(task), _alt_texts(task), strict=False)
+    ]
     crash_point("after_send", delay=0.05)  # dies while the create is in flight
     try:
         created = client.create_post(
@@ -382,6 +386,15 @@ def _send(task: PublishingTask) -> str:
     crash_point("after_answer")
     budget_record(account=account, rate_limit=created.rate_limit, now=timezone.now())
     return created.id
+
+
+def _alt_texts(task: PublishingTask):
+    """Alt text per media file, from the metadata's `alt` (a string, or one per file)."""
+    meta = (task.source.metadata if task.source_id else {}).get(task.language, {})
+    alt = meta.get("alt", "")
+    texts = alt if isinstance(alt, list) else [alt]
+    for index in range(len(task.media_paths)):
+        yield str(texts[index]) if index < len(texts) and texts[index] else ""
 
 
 def _media_files(task: PublishingTask):

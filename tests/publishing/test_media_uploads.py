@@ -1,0 +1,113 @@
+"""Media goes up once per file and account, resumes after an interruption, and
+carries its alt text."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from publishing.models import MediaUpload, PublishingTask
+from publishing.services.accounts import account_client
+from publishing.services.dispatch import dispatch_once
+from publishing.services.media import media_id_for
+from publishing.xclient import XError
+from tests.fixtures.content import write_media
+from tests.fixtures.publishing import ProjectRowFactory, TaskFactory
+
+S = PublishingTask.Status
+APPEND = "POST /2/media/upload/:id/append"
+INIT = "POST /2/media/upload/initialize"
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clip(tmp_path, settings):
+    settings.X_MEDIA_CHUNK_BYTES = 1024  # several chunks from a small file
+    path = tmp_path / "clip.mp4"
+    write_media(path)
+    with path.open("r+b") as fh:
+        fh.truncate(5 * 1024)  # five 1 KiB chunks
+    return path
+
+
+def video_task(account, project, **fields):
+    return TaskFactory(
+        account=account,
+        project=project,
+        content_path="clip.mp4",
+        media_paths=["clip.mp4"],
+        has_media=True,
+        **fields,
+    )
+
+
+def test_a_second_post_of_the_same_file_reuses_the_media_id(sandbox_account, xsandbox, clip):
+    client = account_client(sandbox_account)
+
+    first = media_id_for(client=client, account=sandbox_account, path=clip)
+    second = media_id_for(client=client, account=sandbox_account, path=clip)
+
+    assert first == second
+    assert xsandbox.request_counts()[INIT] == 1
+
+
+def test_an_interrupted_upload_resumes_without_resending_finished_chunks(
+    sandbox_account, xsandbox, clip
+):
+    client = account_client(sandbox_account)
+    upload_two_chunks_then_fail(client, sandbox_account, clip, xsandbox)
+
+    media_id = media_id_for(client=client, account=sandbox_account, path=clip)
+
+    upload = MediaUpload.objects.get()
+    assert (upload.media_id, upload.state, upload.chunks_sent) == (media_id, "ready", 5)
+    assert xsandbox.request_counts()[APPEND] == 2 + 1 + 3  # 2 ok, 1 refused, 3 resumed
+    assert xsandbox.request_counts()[INIT] == 1
+
+
+def upload_two_chunks_then_fail(client, account, clip, xsandbox):
+    """Two chunks go through, then X answers the third append with a 503."""
+    original = client.media_append
+    calls = []
+
+    def append(media_id, chunk, index):
+        calls.append(index)
+        if len(calls) == 3:
+            xsandbox.set_faults({"endpoint": APPEND, "action": "error", "status": 503, "count": 1})
+        original(media_id, chunk, index)
+
+    client.media_append = append
+    with pytest.raises(XError):
+        media_id_for(client=client, account=account, path=clip)
+    client.media_append = original
+    assert MediaUpload.objects.get().chunks_sent == 2
+
+
+def test_an_expiring_media_id_is_not_reused(sandbox_account, xsandbox, clip):
+    client = account_client(sandbox_account)
+    media_id_for(client=client, account=sandbox_account, path=clip)
+    MediaUpload.objects.update(expires_at=timezone.now() + timedelta(minutes=1))
+
+    media_id_for(client=client, account=sandbox_account, path=clip)
+
+    assert xsandbox.request_counts()[INIT] == 2
+
+
+def test_alt_text_from_the_metadata_reaches_x(sandbox_account, xsandbox, clip):
+    from projects.models import ContentSource
+
+    project = ProjectRowFactory(path=str(clip.parent))
+    source = ContentSource.objects.create(
+        project=project,
+        key="clip.mp4",
+        kind="video",
+        media_paths=["clip.mp4"],
+        metadata={"en": {"title": "t", "alt": "A paper plane over a city"}},
+        fingerprint="x",
+        last_seen=timezone.now(),
+    )
+    video_task(sandbox_account, project, source=source)
+
+    assert dispatch_once().published == 1
+    (media,) = xsandbox.media()
+    assert media["alt_text"] == "A paper plane over a city"
