@@ -5,6 +5,8 @@ from django.db.models import Count, Q
 from projects.admin import ProjectAdmin
 from projects.models import Project
 from publishing.models import (
+    GeneratedText,
+    MediaUpload,
     PublisherState,
     PublishingLog,
     PublishingTask,
@@ -285,3 +287,40 @@ class PublisherStateAdmin(admin.ModelAdmin):
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return
         self.message_user(request, "Publishing resumed.")
+
+
+@admin.register(GeneratedText)
+class GeneratedTextAdmin(admin.ModelAdmin):
+    """Read-only: the generator writes these. Deleting a row has its text made again."""
+
+    list_display = ("created", "language", "mode", "weighted_length", "model", "prompt_version")
+    list_filter = ("mode", "language", "prompt_version")
+    search_fields = ("text", "content_hash")
+    readonly_fields = [f.name for f in GeneratedText._meta.fields]
+    show_full_result_count = False  # one row per post ever composed
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MediaUpload)
+class MediaUploadAdmin(admin.ModelAdmin):
+    list_display = (
+        "media_id",
+        "account",
+        "media_type",
+        "size",
+        "state",
+        "chunks_sent",
+        "expires_at",
+    )
+    list_filter = ("state", "media_type")
+    search_fields = ("media_id", "sha256")
+    list_select_related = ("account",)
+    readonly_fields = [f.name for f in MediaUpload._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # written by the dispatcher only

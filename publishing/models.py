@@ -256,3 +256,36 @@ class MediaUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.media_id} ({self.state})"
+
+
+class GeneratedText(models.Model):
+    """A post text made from one input: Gemini's answer, or direct mode's when Gemini's
+    answers were rejected. Keyed by a hash of the input (metadata, language, limit,
+    model, prompt version) so the same input is never paid for twice; delete a row to
+    have its text generated again. Written by publishing.services.generation only."""
+
+    class Mode(models.TextChoices):
+        GEMINI = "gemini", "Gemini"
+        DIRECT = "direct", "Direct"
+
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the input, hex.")
+    language = models.CharField(max_length=2, choices=Language.choices)
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    text = models.TextField()
+    weighted_length = models.PositiveIntegerField()
+    model = models.CharField(max_length=100, blank=True)
+    prompt_version = models.CharField(max_length=40, blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0, help_text="All calls for this text.")
+    output_tokens = models.PositiveIntegerField(default=0, help_text="Thinking included.")
+    fallback_reason = models.TextField(blank=True, help_text="Why this is not Gemini's text.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            # Also the generator's lookup index: one read per post composed.
+            models.UniqueConstraint(fields=["content_hash"], name="generated_text_unique_hash"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mode} {self.language}: {self.text[:40]}"

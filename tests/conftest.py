@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.content",
     "tests.fixtures.publishing",
     "tests.fixtures.processes",
+    "tests.fixtures.gemini",
 ]

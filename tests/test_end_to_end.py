@@ -99,7 +99,13 @@ def test_the_worker_process_publishes_due_posts_on_its_own(tmp_path):
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                # qcluster waits for its running dispatcher loop; not what this tests.
+                proc.kill()
+                proc.wait()
 
 
 # Scan, then make every task due now (the demo spaces them a minute apart).

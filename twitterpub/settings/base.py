@@ -217,3 +217,42 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Gemini rewriting (issue [3 of 5]) -------------------------------------------------
+# publishing.services.generation rewrites metadata into a post with Gemini, through
+# publishing.geminiclient. Without a key every post is composed in direct mode.
+
+
+def _gemini_number(name: str, cast: type, default: float, low: float, high: float) -> float:
+    """A number from the environment, refused at start when unreadable or out of range."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        value = cast(env.str(name, default=str(default)))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number") from None
+    if not low <= value <= high:
+        raise ImproperlyConfigured(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+GEMINI_API_KEY = env_secret("GEMINI_API_KEY", default="")
+# google-genai appends /v1/models/{model}:generateContent; tests and `make run` point it
+# at the loopback emulator (manage.py geminisandbox).
+GEMINI_API_BASE_URL = env.str(
+    "GEMINI_API_BASE_URL", default="https://generativelanguage.googleapis.com"
+).rstrip("/")
+GEMINI_MODEL = env.str("GEMINI_MODEL", default="gemini-2.5-flash")
+GEMINI_TEMPERATURE = _gemini_number("GEMINI_TEMPERATURE", float, 0.7, 0.0, 2.0)
+GEMINI_TIMEOUT_SECONDS = _gemini_number("GEMINI_TIMEOUT_SECONDS", float, 20.0, 0.05, 600.0)
+# Thinking models spend output tokens on thoughts before the post: leave them room.
+GEMINI_MAX_OUTPUT_TOKENS = _gemini_number("GEMINI_MAX_OUTPUT_TOKENS", int, 1024, 16, 65536)
+# Rejected outputs (too long, scaffolding, duplicate) are asked for again this many times,
+# then the post is composed in direct mode.
+GEMINI_MAX_REGENERATIONS = _gemini_number("GEMINI_MAX_REGENERATIONS", int, 2, 0, 10)
+# After a failed call (quota, timeout, 5xx, auth) Gemini is skipped for this long, so an
+# outage costs one failed call per process, not one per post.
+GEMINI_OUTAGE_COOLDOWN_SECONDS = _gemini_number(
+    "GEMINI_OUTAGE_COOLDOWN_SECONDS", int, 300, 0, 86400
+)
+# --- end of Gemini rewriting -----------------------------------------------------------

@@ -26,3 +26,6 @@ RESOURCE_THRESHOLDS = {
     "memory_slow": 101.0,
     "memory_pause": 101.0,
 }
+# A developer's .env key must never reach Google from a test.
+GEMINI_API_KEY = ""
+GEMINI_API_BASE_URL = "http://127.0.0.1:9"
