@@ -6,11 +6,11 @@ result. One module per layout; the rules are documented in docs/content-layouts.
 import os
 from pathlib import Path
 
+from projects.media import MAX_IMAGES
 from projects.models import ContentSource, Layout
 
 from . import plain, uploader_json
 from .base import (
-    MAX_IMAGES,
     MAX_JSON_BYTES,
     MAX_TEXT_BYTES,
     MEDIA_KINDS,

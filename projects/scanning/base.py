@@ -6,26 +6,27 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from projects.media import (
+    EXTENSION_KINDS,
+    MediaError,
+    combination_problem,
+    media_problems,
+    sniff,
+)
 from projects.models import ContentSource, Language
 
-# Limits on what the scanner reads into memory. Media files are never read (videos
-# run to 512 MB); only their size and mtime enter the fingerprint.
+# Limits on what the scanner reads into memory. Media files are only sniffed (their
+# first bytes, and a video's box headers: videos run to 512 MB); only their size and
+# mtime enter the fingerprint.
 MAX_TEXT_BYTES = 64 * 1024
 MAX_JSON_BYTES = 20 * 1024 * 1024
 
 Kind = ContentSource.Kind
 
-MEDIA_KINDS: dict[str, str] = {
-    ".mp4": Kind.VIDEO,
-    ".mov": Kind.VIDEO,
-    ".gif": Kind.GIF,
-    ".jpg": Kind.IMAGE,
-    ".jpeg": Kind.IMAGE,
-    ".png": Kind.IMAGE,
-    ".webp": Kind.IMAGE,
-}
+# Which files are media, by extension; what they are comes from their bytes.
+MEDIA_KINDS: dict[str, str] = {suffix: Kind(kind) for suffix, kind in EXTENSION_KINDS.items()}
+_SNIFFED_KINDS = {kind.value: kind for kind in (Kind.IMAGE, Kind.GIF, Kind.VIDEO)}
 TEXT_SUFFIXES = (".md", ".txt")
-MAX_IMAGES = 4
 
 # File names may say "zh" for Chinese; the app stores "cn" (see Language).
 LANGUAGE_TAGS: dict[str, str] = {"en": "en", "cn": "cn", "zh": "cn", "ja": "ja"}
@@ -132,3 +133,26 @@ def item(
         fingerprint=fingerprint(kind, metadata, media, error),
         error=error,
     )
+
+
+def check_media(key: str, media: list[FileEntry], errors: list[str]) -> str:
+    """Sniffs a post's media files, adds what X would refuse to `errors` (one sentence
+    each), and returns the post's kind: from the bytes where they could be read, else
+    from the extension; text without media."""
+    kinds = []
+    for entry in media:
+        kind = MEDIA_KINDS[entry.suffix]
+        if entry.problem or entry.size == 0:
+            errors.append(entry.problem or f"{entry.rel} is empty.")
+        else:
+            try:
+                info = sniff(entry.path, name=entry.rel)
+            except MediaError as exc:
+                errors.append(str(exc))
+            else:
+                errors += media_problems(entry.rel, info)
+                kind = _SNIFFED_KINDS[info.kind]
+        kinds.append(kind)
+    if combined := combination_problem(key, kinds):
+        errors.append(combined)
+    return kinds[0] if kinds else Kind.TEXT

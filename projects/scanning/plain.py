@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 
 from .base import (
     LANGUAGE_ORDER,
-    MAX_IMAGES,
     MEDIA_KINDS,
     TEXT_SUFFIXES,
     FileEntry,
-    Kind,
     ScannedItem,
     ScanResult,
+    check_media,
     item,
     problem,
     split_language,
@@ -96,8 +95,8 @@ def _post_item(post: _Post) -> ScannedItem:
     key = post.key_text.entry.rel
     errors: list[str] = []
     metadata = _texts(post, errors)
-    media = _media(post, key, errors)
-    kind = MEDIA_KINDS[media[0].suffix] if media else Kind.TEXT
+    media = _media(post, errors)
+    kind = check_media(key, media, errors)
     return item(key, kind, metadata, media, errors)
 
 
@@ -119,17 +118,11 @@ def _texts(post: _Post, errors: list[str]) -> dict[str, dict[str, str]]:
     return metadata
 
 
-def _media(post: _Post, key: str, errors: list[str]) -> list[FileEntry]:
+def _media(post: _Post, errors: list[str]) -> list[FileEntry]:
     bare = [entry for number, entry in post.media if number is None]
     numbered = sorted((pair for pair in post.media if pair[0] is not None), key=_by_number)
     errors += _order_problems(bare, numbered)
-    media = bare + [entry for _number, entry in numbered]
-    for entry in media:
-        if entry.problem or entry.size == 0:
-            errors.append(entry.problem or f"{entry.rel} is empty.")
-    if problem_text := _mix_problem(key, media):
-        errors.append(problem_text)
-    return media
+    return bare + [entry for _number, entry in numbered]
 
 
 def _by_number(pair: tuple[int | None, FileEntry]) -> tuple[int, str]:
@@ -147,15 +140,3 @@ def _order_problems(bare: list[FileEntry], numbered: list) -> list[str]:
         shown = " and ".join(entry.rel for n, entry in numbered if n == number)
         problems.append(f"{shown} have the same number; give each image its own.")
     return problems
-
-
-def _mix_problem(key: str, media: list[FileEntry]) -> str:
-    kinds = [MEDIA_KINDS[entry.suffix] for entry in media]
-    if len(kinds) > 1 and any(kind != Kind.IMAGE for kind in kinds):
-        return (
-            f"{key} mixes a video or GIF with other media; "
-            f"a post carries one video, one GIF, or up to {MAX_IMAGES} images."
-        )
-    if len(kinds) > MAX_IMAGES:
-        return f"{key} has {len(kinds)} images; a post carries at most {MAX_IMAGES}."
-    return ""

@@ -12,6 +12,7 @@ from .base import (
     FileEntry,
     ScannedItem,
     ScanResult,
+    check_media,
     item,
     problem,
 )
@@ -177,10 +178,10 @@ def _orphan_entries(newest: dict[str, str], names: Counter) -> list[dict[str, st
 
 
 def _media_item(media: FileEntry, batch, singles, names: Counter) -> ScannedItem:
-    kind = MEDIA_KINDS[media.suffix]
     if media.problem:
-        return item(media.rel, kind, {}, [media], [media.problem])
-    errors = [f"{media.rel} is empty."] if media.size == 0 else []
+        return item(media.rel, MEDIA_KINDS[media.suffix], {}, [media], [media.problem])
+    errors: list[str] = []
+    kind = check_media(media.rel, [media], errors)
     # Batches name media by file name alone, so they cannot tell two same-named files apart.
     duplicated = names[media.name] > 1 and media.name in batch
     chosen = {} if duplicated else dict(batch.get(media.name, {}))

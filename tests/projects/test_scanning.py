@@ -2,7 +2,6 @@
 
 import json
 import os
-import time
 
 import pytest
 
@@ -153,16 +152,15 @@ def test_the_fingerprint_changes_when_a_posts_images_are_reordered(tmp_path):
     assert fingerprints(project, "plain") != before
 
 
-def test_ten_thousand_media_files_with_batch_metadata_scan_in_seconds(tmp_path):
+def test_ten_thousand_media_files_with_batch_metadata_all_become_items(tmp_path):
+    # Speed is measured by bench/scan.py, not here: tests check behaviour only.
     project = make_uploader_json_project(tmp_path, "bulk", n_videos=10_000, languages=("en", "cn"))
 
-    started = time.perf_counter()
     result = scan_tree(project, "uploader_json", "en")
-    elapsed = time.perf_counter() - started
 
     assert len(result.items) == 10_000
     assert result.errors == []
-    assert elapsed < 5, f"scan took {elapsed:.2f} s"
+    assert {tuple(sorted(item.metadata)) for item in result.items} == {("cn", "en")}
 
 
 def test_a_file_name_that_is_not_utf8_is_reported_instead_of_stored(tmp_path):
