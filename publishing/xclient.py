@@ -19,16 +19,9 @@ from xdk.media.models import AppendUploadRequest, CreateMetadataRequest, Initial
 from xdk.oauth1_auth import OAuth1
 from xdk.posts.models import CreateRequest
 
+from projects.media import MediaError, sniff
+
 DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
-MEDIA_TYPES = {
-    ".mp4": ("video/mp4", "tweet_video"),
-    ".mov": ("video/quicktime", "tweet_video"),
-    ".gif": ("image/gif", "tweet_gif"),
-    ".jpg": ("image/jpeg", "tweet_image"),
-    ".jpeg": ("image/jpeg", "tweet_image"),
-    ".png": ("image/png", "tweet_image"),
-    ".webp": ("image/webp", "tweet_image"),
-}
 # Seconds; X's processing_info.check_after_secs is honoured up to this.
 MAX_PROCESSING_WAIT = 600
 
@@ -302,14 +295,17 @@ class XClient:
             raise error_from_transport(exc, write=write) from exc
 
 
+CATEGORIES = {"image": "tweet_image", "gif": "tweet_gif", "video": "tweet_video"}
+
+
 def media_type_for(path: Path) -> tuple[str, str]:
+    """(MIME type, media category) from the file's bytes, as the scanner saw them: a
+    JPEG named .png is announced as image/jpeg."""
     try:
-        return MEDIA_TYPES[path.suffix.lower()]
-    except KeyError:
-        raise XError(
-            f"{path.name}: X does not accept {path.suffix or 'extensionless'} media.",
-            error_class=ErrorClass.MEDIA,
-        ) from None
+        info = sniff(path)
+    except MediaError as exc:
+        raise XError(str(exc), error_class=ErrorClass.MEDIA) from None
+    return info.mime, CATEGORIES[info.kind]
 
 
 def _detail(response: requests.Response) -> str:
