@@ -53,6 +53,15 @@ class Project(models.Model):
         max_length=20, choices=MissedPolicy.choices, default=MissedPolicy.PUBLISH_LATE
     )
     made_with_ai = models.BooleanField(default=False)
+    text_mode = models.CharField(
+        max_length=10,
+        choices=[("gemini", "Rewrite with Gemini"), ("direct", "Direct (rules only)")],
+        default="gemini",
+        help_text="Gemini needs GEMINI_API_KEY; without it posts are composed directly.",
+    )
+    requires_approval = models.BooleanField(
+        default=False, help_text="Tasks wait for an operator's approval before publishing."
+    )
     last_scan = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

@@ -17,7 +17,14 @@ from publishing.models import (
 from publishing.services.ingest import project_ingest
 from publishing.services.reconcile import publisher_pause, publisher_resume
 from publishing.services.retries import account_pause, account_resume
-from publishing.services.task_actions import task_cancel, task_publish_now, task_retry
+from publishing.services.task_actions import (
+    EDITABLE,
+    task_approve,
+    task_cancel,
+    task_edit_text,
+    task_publish_now,
+    task_retry,
+)
 
 S = PublishingTask.Status
 
@@ -135,7 +142,7 @@ class PublishingTaskAdmin(admin.ModelAdmin):
     date_hierarchy = "scheduled_at"
     show_full_result_count = False
     inlines = (TransitionInline, LogInline)
-    actions = ("cancel", "retry", "publish_now")
+    actions = ("approve", "cancel", "retry", "publish_now")
     # Status moves only through services; the worker owns the outcome fields.
     readonly_fields = (
         "status",
@@ -152,7 +159,38 @@ class PublishingTaskAdmin(admin.ModelAdmin):
         "created",
         "updated",
         "next_attempt_at",
+        "text_origin",
+        "text_note",
+        "approved_at",
+        "approved_by",
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.status not in EDITABLE:
+            return (*fields, "text")  # sent or on its way: the text is history now
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        """Save only what the operator changed: a full save would write back the
+        status the form loaded, over whatever the dispatcher did meanwhile. Text edits
+        go through the service (validated, marked as edited, kept by rescans)."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        fields = [f for f in form.changed_data if f != "text"]
+        if "text" in form.changed_data:
+            actor = f"user:{request.user.get_username()}"
+            try:
+                task_edit_text(task=obj, text=form.cleaned_data["text"], actor=actor)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        if fields:
+            obj.save(update_fields=[*fields, "updated"])
+        return None
+
+    @admin.action(description="Approve selected tasks for publishing")
+    def approve(self, request, queryset):
+        _each(self, request, queryset, task_approve, "approved")
 
     @admin.action(description="Cancel selected tasks")
     def cancel(self, request, queryset):

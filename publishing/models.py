@@ -70,6 +70,12 @@ class PublishingTask(models.Model):
     language = models.CharField(max_length=2, choices=Language.choices)
     text = models.TextField(blank=True)
     weighted_length = models.PositiveIntegerField(default=0)
+    # How the text came about: "direct", "gemini", or "edited" by an operator (a
+    # rescan never overwrites an edited text).
+    text_origin = models.CharField(max_length=10, default="direct")
+    text_note = models.TextField(blank=True, help_text="Why the text is not Gemini's, if so.")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.CharField(max_length=150, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     priority = models.IntegerField(default=0)
     scheduled_at = models.DateTimeField(null=True, blank=True)

@@ -22,8 +22,10 @@ def tasks_due(
     """Pending tasks whose time has come, highest priority first, skipping paused
     projects and accounts. With `lock`, the rows are locked for the caller's
     transaction, and rows another transaction holds are skipped (PostgreSQL)."""
-    qs = PublishingTask.objects.filter(status=S.PENDING, project__paused=False).exclude(
-        account__paused=True
+    qs = (
+        PublishingTask.objects.filter(status=S.PENDING, project__paused=False)
+        .filter(Q(project__requires_approval=False) | Q(approved_at__isnull=False))
+        .exclude(account__paused=True)
     )
     if not ignore_schedule:
         qs = qs.filter(scheduled_at__lte=now)

@@ -248,6 +248,8 @@ def _length_problem(text: str, limit: int) -> str:
 def _hashtag_problem(text: str) -> str:
     for token in _HASHTAG_TOKEN.findall(text):
         body = token.rstrip(_TRAILING_PUNCTUATION)[1:]
+        if body.isdigit():
+            continue  # "Part #3": a number, which X does not link, not a broken hashtag
         if not (body and all(_hashtag_char(c) for c in body) and any(c.isalpha() for c in body)):
             return f"the hashtag {token!r} is malformed"
     return ""

@@ -10,10 +10,13 @@ from django.utils import timezone
 
 from publishing.models import PublishingTask
 from publishing.services.transitions import ALLOWED, task_transition
+from publishing.textcount import normalize, weighted_length
 
 S = PublishingTask.Status
 # Statuses an operator may send back to the queue: nothing was sent, or X said no.
 RETRYABLE = (S.FAILED, S.NEEDS_REVIEW, S.MISSED, S.INVALID, S.CANCELLED)
+# Statuses whose text may still change: nothing has gone to X for them.
+EDITABLE = (S.PENDING, S.QUEUED, S.RETRY_WAIT, S.NEEDS_REVIEW, S.INVALID, S.MISSED, S.FAILED)
 
 
 def task_cancel(*, task: PublishingTask, actor: str, reason: str = "cancelled by an operator"):
@@ -54,3 +57,35 @@ def task_publish_now(*, task: PublishingTask, actor: str) -> None:
 
 def _names(statuses) -> str:
     return ", ".join(str(s) for s in statuses)
+
+
+def task_approve(*, task: PublishingTask, actor: str) -> None:
+    """Let a task of a project that requires approval be published."""
+    if task.status not in (S.PENDING, S.QUEUED, S.RETRY_WAIT, S.NEEDS_REVIEW):
+        raise ValidationError(f"Task {task.pk} is {task.status}: nothing to approve.")
+    now = timezone.now()
+    changed = PublishingTask.objects.filter(pk=task.pk, status=task.status).update(
+        approved_at=now, approved_by=actor, updated=now
+    )
+    if not changed:
+        raise ValidationError(f"Task {task.pk} changed meanwhile; reload and try again.")
+    task.approved_at, task.approved_by = now, actor
+    if task.status == S.NEEDS_REVIEW:
+        task_retry(task=task, actor=actor)
+
+
+def task_edit_text(*, task: PublishingTask, text: str, actor: str) -> None:
+    """Replace a waiting task's text; a rescan will not overwrite it afterwards."""
+    if task.status not in EDITABLE:
+        raise ValidationError(f"Task {task.pk} is {task.status}: its text can no longer change.")
+    text = normalize(text).strip()
+    limit = task.account.char_limit if task.account else 280
+    length = weighted_length(text)
+    if not text or length > limit:
+        raise ValidationError(f"The text weighs {length} characters; the limit is {limit}.")
+    changed = PublishingTask.objects.filter(pk=task.pk, status=task.status).update(
+        text=text, weighted_length=length, text_origin="edited", text_note=f"edited by {actor}"
+    )
+    if not changed:
+        raise ValidationError(f"Task {task.pk} changed meanwhile; reload and try again.")
+    task.text, task.weighted_length, task.text_origin = text, length, "edited"

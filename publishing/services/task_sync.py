@@ -15,6 +15,7 @@ from publishing.composer import ComposeError, compose_post
 from publishing.models import PublishingTask, XAccount
 from publishing.scheduling import SlotPolicy, next_slots
 from publishing.services.accounts import account_for_project
+from publishing.services.generation import post_generate
 from publishing.services.transitions import task_transition
 
 S = PublishingTask.Status
@@ -23,6 +24,8 @@ ACTOR = "scanner"
 EDITABLE = (S.PENDING, S.QUEUED, S.RETRY_WAIT, S.INVALID, S.NEEDS_REVIEW, S.FAILED, S.MISSED)
 CANCELLABLE = EDITABLE
 WAITING = (S.PENDING, S.QUEUED, S.RETRY_WAIT)
+# How many of the account's latest posts a generated text is compared with.
+RECENT_POSTS = 50
 
 
 @dataclass
@@ -50,9 +53,21 @@ class Draft:
     text: str = ""
     weighted_length: int = 0
     error: str = ""
+    origin: str = "direct"
+    note: str = ""
 
 
-def draft_for(source: ContentSource, language: str, char_limit: int) -> Draft:
+@dataclass(frozen=True)
+class Writer:
+    """How one sync pass writes texts: the project's mode, the account's limit, and the
+    account's recent posts (Gemini must not repeat one: X refuses duplicates)."""
+
+    mode: str
+    char_limit: int
+    recent: tuple[str, ...] = ()
+
+
+def draft_for(source: ContentSource, language: str, writer: Writer) -> Draft:
     if source.status == ContentSource.Status.ERROR:
         return Draft(error=f"The content has an error: {source.error}")
     meta = source.metadata.get(language)
@@ -60,17 +75,43 @@ def draft_for(source: ContentSource, language: str, char_limit: int) -> Draft:
         found = ", ".join(sorted(source.metadata)) or "none"
         return Draft(error=f"No metadata in the project's language '{language}' (found: {found}).")
     try:
-        post = compose_post(meta, language, limit=char_limit)
+        return _write(meta, language, writer)
     except ComposeError as exc:
         return Draft(error=str(exc))
-    return Draft(text=post.text, weighted_length=post.weighted_length)
+
+
+def _write(meta: dict, language: str, writer: Writer) -> Draft:
+    if writer.mode != "gemini":
+        post = compose_post(meta, language, limit=writer.char_limit)
+        return Draft(text=post.text, weighted_length=post.weighted_length)
+    made = post_generate(
+        meta=meta, language=language, limit=writer.char_limit, recent_texts=writer.recent
+    )
+    return Draft(
+        text=made.text,
+        weighted_length=made.weighted_length,
+        origin=made.mode,
+        note=made.fallback_reason,
+    )
+
+
+def _writer(project: Project, account: XAccount | None) -> Writer:
+    recent = PublishingTask.objects.filter(status=S.PUBLISHED)
+    if account is not None:
+        recent = recent.filter(account=account)
+    texts = recent.order_by("-published_at").values_list("text", flat=True)[:RECENT_POSTS]
+    return Writer(
+        mode=project.text_mode,
+        char_limit=account.char_limit if account else 280,
+        recent=tuple(texts),
+    )
 
 
 def tasks_sync_for_project(*, project: Project, now: datetime | None = None) -> SyncReport:
     """Bring the project's tasks in line with its content sources (idempotent)."""
     now = now or timezone.now()
     account = account_for_project(project)
-    char_limit = account.char_limit if account else 280
+    writer = _writer(project, account)
     tasks = {t.source_id: t for t in project.tasks.filter(source__isnull=False)}
     report = SyncReport()
     new: list[PublishingTask] = []
@@ -79,17 +120,17 @@ def tasks_sync_for_project(*, project: Project, now: datetime | None = None) -> 
         if task is None:
             # Sources in error are reported by the scan; they get a task once fixed.
             if source.status == ContentSource.Status.ACTIVE:
-                new.append(_new_task(project, source, account, char_limit))
+                new.append(_new_task(project, source, account, writer))
         else:
-            _sync_existing(task, source, char_limit, report)
+            _sync_existing(task, source, writer, report)
     _create_scheduled(project, new, now, report)
     return report
 
 
 def _new_task(
-    project: Project, source: ContentSource, account: XAccount | None, char_limit: int
+    project: Project, source: ContentSource, account: XAccount | None, writer: Writer
 ) -> PublishingTask:
-    draft = draft_for(source, project.language, char_limit)
+    draft = draft_for(source, project.language, writer)
     return PublishingTask(
         project=project,
         source=source,
@@ -100,6 +141,8 @@ def _new_task(
         language=project.language,
         text=draft.text,
         weighted_length=draft.weighted_length,
+        text_origin=draft.origin,
+        text_note=draft.note,
         status=S.INVALID if draft.error else S.PENDING,
         last_error=draft.error,
         error_class="content" if draft.error else "",
@@ -133,7 +176,7 @@ def _slots(project: Project, count: int, now: datetime) -> list[datetime]:
 
 
 def _sync_existing(
-    task: PublishingTask, source: ContentSource, char_limit: int, report: SyncReport
+    task: PublishingTask, source: ContentSource, writer: Writer, report: SyncReport
 ) -> None:
     if source.status == ContentSource.Status.REMOVED:
         if task.status in CANCELLABLE and task_transition(
@@ -141,9 +184,9 @@ def _sync_existing(
         ):
             report.cancelled += 1
         return
-    if task.status not in (*EDITABLE, S.CANCELLED):
-        return
-    draft = draft_for(source, task.language, char_limit)
+    if task.status not in (*EDITABLE, S.CANCELLED) or task.text_origin == "edited":
+        return  # sent, on its way, or worded by an operator: the file no longer decides
+    draft = draft_for(source, task.language, writer)
     if draft.error:
         _make_invalid(task, draft, report)
     else:
@@ -169,6 +212,8 @@ def _refresh(task: PublishingTask, source: ContentSource, draft: Draft, report: 
         "text": draft.text,
         "weighted_length": draft.weighted_length,
         "media_paths": source.media_paths,
+        "text_origin": draft.origin,
+        "text_note": draft.note,
     }
     unchanged = all(getattr(task, k) == v for k, v in fields.items())
     if unchanged and task.status not in (S.INVALID, S.CANCELLED):

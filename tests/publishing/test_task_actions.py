@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from publishing.models import PublishingTask, TaskTransition
 from publishing.services.dispatch import dispatch_once
-from publishing.services.task_actions import task_cancel, task_publish_now, task_retry
+from publishing.services.task_actions import (
+    task_approve,
+    task_cancel,
+    task_edit_text,
+    task_publish_now,
+    task_retry,
+)
 from tests.fixtures.publishing import ProjectRowFactory, TaskFactory
 
 S = PublishingTask.Status
@@ -89,3 +95,33 @@ def test_a_paused_account_holds_its_tasks_and_resume_releases_them(sandbox_accou
 
     run("publisher", "resume", "--account", sandbox_account.handle)
     assert dispatch_once().published == 1
+
+
+def test_a_project_that_requires_approval_publishes_only_approved_tasks(sandbox_account, xsandbox):
+    project = ProjectRowFactory(requires_approval=True)
+    waiting = TaskFactory(account=sandbox_account, project=project, text="not yet")
+    approved = TaskFactory(account=sandbox_account, project=project, text="go ahead")
+    task_approve(task=approved, actor="user:ann")
+
+    dispatch_once()
+
+    assert [p["text"] for p in xsandbox.posts()] == ["go ahead"]
+    waiting.refresh_from_db()
+    assert waiting.status == S.PENDING
+
+
+def test_an_edited_text_is_validated_and_survives_a_rescan(sandbox_account):
+    task = TaskFactory(account=sandbox_account, text="draft")
+    with pytest.raises(ValidationError, match="limit is 280"):
+        task_edit_text(task=task, text="字" * 141, actor="user:ann")
+
+    task_edit_text(task=task, text="  Final words  ", actor="user:ann")
+
+    task.refresh_from_db()
+    assert (task.text, task.weighted_length, task.text_origin) == ("Final words", 11, "edited")
+
+
+def test_the_text_of_a_published_task_cannot_change(sandbox_account):
+    task = TaskFactory(account=sandbox_account, status=S.PUBLISHED, post_id="1")
+    with pytest.raises(ValidationError, match="can no longer change"):
+        task_edit_text(task=task, text="too late", actor="user:ann")

@@ -155,3 +155,37 @@ def test_text_posts_publish_in_the_project_language_only(content_root, owner):
         ("ja", "Post 1 in ja.", False),
         ("ja", "Post 2 in ja.", False),
     ]
+
+
+def test_without_a_gemini_key_posts_are_composed_directly_and_say_why(videos):
+    project, _ = videos
+    project_ingest(project=project, now=NOW)
+    task = project.tasks.first()
+    assert (task.text_origin, task.text_note) == ("direct", "no GEMINI_API_KEY configured")
+
+
+def test_with_a_gemini_key_the_scan_stores_gemini_rewrites_once(videos, gemini_settings):
+    project, _ = videos
+    project_ingest(project=project, now=NOW)
+    project_ingest(project=project, now=NOW)
+
+    origins = set(project.tasks.values_list("text_origin", flat=True))
+    assert origins == {"gemini"}
+    assert len(gemini_settings.requests()) == 3  # one paid call per video, none on rescan
+
+
+def test_an_operators_edit_survives_a_rescan_of_changed_metadata(videos, owner):
+    from publishing.services.task_actions import task_edit_text
+
+    project, folder = videos
+    project_ingest(project=project, now=NOW)
+    task = project.tasks.order_by("content_path").first()
+    task_edit_text(task=task, text="Hand-written by the editor", actor="user:ed")
+    names = [video_name(folder, n) for n in (1, 2, 3)]
+    entries = {m: metadata_entry(n, "en", title=f"Changed {n}") for n, m in enumerate(names, 1)}
+    write_json(batch_path(folder, "en"), entries)
+
+    project_ingest(project=project, now=NOW)
+
+    task.refresh_from_db()
+    assert task.text == "Hand-written by the editor"
