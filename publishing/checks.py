@@ -16,10 +16,10 @@ def q_cluster_settings(app_configs=None, **kwargs) -> list[Error]:
     conf = getattr(settings, "Q_CLUSTER", {})
     errors = []
     timeout, retry = conf.get("timeout"), conf.get("retry")
-    if timeout is None or retry is None or retry < timeout + RETRY_MARGIN:
+    if timeout is None or retry is None or retry <= timeout + RETRY_MARGIN:
         errors.append(
             _error(
-                f"Q_CLUSTER retry ({retry}) must exceed timeout ({timeout}) by {RETRY_MARGIN} s.",
+                f"Q_CLUSTER retry ({retry}) must exceed timeout ({timeout}) + {RETRY_MARGIN} s.",
                 "Otherwise the ORM broker hands a running dispatcher task to a second worker.",
                 1,
             )

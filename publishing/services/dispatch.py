@@ -30,7 +30,11 @@ from projects.paths import PathNotAllowed, resolve_inside
 from publishing import selectors
 from publishing.models import PublishingLog, PublishingTask, XAccount
 from publishing.scheduling import lateness_status
-from publishing.services.accounts import account_client, account_for_project
+from publishing.services.accounts import (
+    account_client,
+    account_credentials,
+    account_for_project,
+)
 from publishing.services.budget import (
     budget_available,
     budget_record,
@@ -346,6 +350,10 @@ def task_publish(*, task: PublishingTask) -> str:
     started = time.monotonic()
     try:
         post_id = _send(task)
+    except ClaimLost:
+        task.refresh_from_db(fields=["status"])
+        logger.warning("Task %s was %s before it was sent: not sent", task.pk, task.status)
+        return task.status
     except XError as exc:
         return _fail(task, exc, started)
     except Exception as exc:  # a bug must leave a trace on the task, not vanish
@@ -359,7 +367,8 @@ def task_publish(*, task: PublishingTask) -> str:
 def _client(account: XAccount) -> XClient:
     """One client (one keep-alive connection) per account per thread."""
     clients = _local.__dict__.setdefault("clients", {})
-    key = (account.pk, account.access_token, settings.X_API_BASE_URL)
+    # Every credential is in the key: credentials fixed after a 401 must be used at once.
+    key = (account.pk, account_credentials(account), settings.X_API_BASE_URL)
     if key not in clients:
         clients[key] = account_client(account)
     return clients[key]
@@ -375,6 +384,8 @@ def _send(task: PublishingTask) -> str:
         media_id_for(client=client, account=account, path=path, alt_text=alt)
         for path, alt in zip(_media_files(task), _alt_texts(task), strict=False)
     ]
+    if not _claim_renew(task):
+        raise ClaimLost(task.pk)
     crash_point("after_send", delay=0.05)  # dies while the create is in flight
     try:
         created = client.create_post(
@@ -386,6 +397,23 @@ def _send(task: PublishingTask) -> str:
     crash_point("after_answer")
     budget_record(account=account, rate_limit=created.rate_limit, now=timezone.now())
     return created.id
+
+
+class ClaimLost(Exception):
+    """The worker no longer holds the task it was about to send."""
+
+
+def _claim_renew(task: PublishingTask) -> bool:
+    """Renew this worker's lease just before the create, or find the claim gone. A
+    worker slower than its lease (a long video upload, a stall) must not send a task
+    that the lease sweep, reconciliation or an operator has moved on meanwhile."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.PUBLISH_LEASE_SECONDS)
+    renewed = PublishingTask.objects.filter(
+        pk=task.pk, status=S.PUBLISHING, claimed_by=task.claimed_by, claimed_at=task.claimed_at
+    ).update(lease_expires_at=lease, updated=now)
+    task.lease_expires_at = lease
+    return renewed == 1
 
 
 def _alt_texts(task: PublishingTask):

@@ -25,6 +25,7 @@ from projects.models import Project
 from publishing import textcount
 from publishing.models import PublisherState, PublishingLog, PublishingTask, XAccount
 from publishing.services.accounts import account_client, account_for_project
+from publishing.services.retries import retry_policy
 from publishing.services.transitions import task_transition
 from publishing.xclient import (
     ErrorClass,
@@ -319,9 +320,24 @@ def _log_found(task: PublishingTask, post_id: str, note: str) -> None:
 def _resend(task: PublishingTask, *, age: timedelta, report: ReconcileReport) -> None:
     # scheduled_at is kept: the task is due, and the dispatcher takes it on its next pass.
     reason = f"not found on X after {int(age.total_seconds())} s: safe to resend"
-    report.resent += task_transition(
-        task=task, to=S.PENDING, actor=ACTOR, reason=reason, lease_expires_at=None
-    )
+    with transaction.atomic():
+        # Since our timeline read another pass may have resent the task, and its new
+        # send ended unknown too: the read cannot show that post. Only the claim we
+        # looked for may be resent (the status alone would let this pass resend it).
+        same_claim = PublishingTask.objects.select_for_update().filter(
+            pk=task.pk, status=S.UNKNOWN, claimed_at=task.claimed_at
+        )
+        if not same_claim.exists():
+            return
+        limit = retry_policy(task.error_class or "unknown")["max_attempts"]
+        if task.attempts >= limit:
+            # An outage makes every send unknown: without a bound it would resend forever.
+            reason = f"gave up after {task.attempts} attempts; last: {task.last_error or reason}"
+            task_transition(task=task, to=S.FAILED, actor=ACTOR, reason=reason, last_error=reason)
+            return
+        report.resent += task_transition(
+            task=task, to=S.PENDING, actor=ACTOR, reason=reason, lease_expires_at=None
+        )
 
 
 def _claimed(task: PublishingTask) -> datetime:

@@ -186,11 +186,18 @@ def _sync_existing(
         return
     if task.status not in (*EDITABLE, S.CANCELLED) or task.text_origin == "edited":
         return  # sent, on its way, or worded by an operator: the file no longer decides
+    if task.status == S.CANCELLED and not _cancelled_by_scanner(task):
+        return  # an operator's cancel stands until an operator retries
     draft = draft_for(source, task.language, writer)
     if draft.error:
         _make_invalid(task, draft, report)
     else:
         _refresh(task, source, draft, report)
+
+
+def _cancelled_by_scanner(task: PublishingTask) -> bool:
+    last = task.transitions.filter(to_status=S.CANCELLED).order_by("-created", "-id").first()
+    return last is not None and last.actor == ACTOR
 
 
 def _make_invalid(task: PublishingTask, draft: Draft, report: SyncReport) -> None:

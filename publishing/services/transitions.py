@@ -21,7 +21,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     S.RETRY_WAIT: frozenset({S.PENDING, S.QUEUED, S.PUBLISHING, S.CANCELLED, S.UNKNOWN}),
     # An unknown outcome is settled by reconciliation: found on X, or safe to resend.
-    S.UNKNOWN: frozenset({S.PUBLISHED, S.PENDING, S.FAILED, S.CANCELLED}),
+    # Not cancellable: the post may be on X, and a cancelled task can be queued again.
+    S.UNKNOWN: frozenset({S.PUBLISHED, S.PENDING, S.FAILED}),
     S.NEEDS_REVIEW: frozenset({S.PENDING, S.CANCELLED, S.INVALID}),
     S.FAILED: frozenset({S.PENDING, S.CANCELLED, S.INVALID}),
     S.MISSED: frozenset({S.PENDING, S.CANCELLED}),

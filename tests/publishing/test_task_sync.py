@@ -189,3 +189,17 @@ def test_an_operators_edit_survives_a_rescan_of_changed_metadata(videos, owner):
 
     task.refresh_from_db()
     assert task.text == "Hand-written by the editor"
+
+
+def test_an_operators_cancel_stands_when_the_folder_is_scanned_again(videos):
+    from publishing.services.task_actions import task_cancel
+
+    project, _ = videos
+    project_ingest(project=project, now=NOW)
+    task = project.tasks.order_by("content_path").first()
+    task_cancel(task=task, actor="user:ed")
+
+    project_ingest(project=project, now=NOW)
+
+    task.refresh_from_db()
+    assert task.status == S.CANCELLED
