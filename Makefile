@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python bench/compose.py
 	$(BIN)/python bench/scan.py
 	$(BIN)/python bench/publish.py
+	$(BIN)/python bench/engine.py all
 
 clean:
 	rm -rf $(VENV) data staticfiles .pytest_cache .ruff_cache

@@ -117,9 +117,11 @@ class PublishingTask(models.Model):
         ]
         indexes = [
             # The dispatcher's due-task query.
+            # (status = 'pending' exactly: SQLite ignores a partial index whose
+            # condition the query does not imply, e.g. IN ('pending', 'queued').)
             models.Index(
                 fields=["scheduled_at", "-priority"],
-                condition=Q(status__in=["pending", "queued"]),
+                condition=Q(status="pending"),
                 name="task_due",
             ),
             # Lease expiry sweep: claims whose worker died.

@@ -532,7 +532,8 @@ def dispatch_loop(*, seconds: float | None = None, stop: Stop | None = None) -> 
     """Dispatch passes until `seconds` have passed (forever when None) or `stop` is set,
     sleeping until the next due time but never longer than DISPATCH_POLL_SECONDS, so a
     task scheduled for T goes out within about a second of T."""
-    stop = stop or Stop()
+    # Not `stop or Stop()`: an unset Stop is falsy, and the caller's would be dropped.
+    stop = Stop() if stop is None else stop
     deadline = None if seconds is None else time.monotonic() + seconds
     total = DispatchReport()
     while not stop and (deadline is None or time.monotonic() < deadline):

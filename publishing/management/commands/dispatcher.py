@@ -20,6 +20,10 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             # Finish the batch in flight: its post ids must be recorded before exiting.
             signal.signal(sig, lambda *_: stop.event.set())
+        self.stderr.write(
+            "dispatcher started; SIGTERM or Ctrl-C stops it after the batch in flight"
+        )
+        self.stderr.flush()
         report = dispatch_loop(seconds=seconds, stop=stop)
         self.stdout.write(
             f"dispatcher stopped: {report.published} published, {report.retrying} retrying, "
