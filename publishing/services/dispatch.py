@@ -206,7 +206,10 @@ def tasks_claim_batch(
             lock=True,
         )
         chosen = _within_budgets(rows, size, now, ignore_schedule, report)
-        return [t for t in chosen if task_claim(task=t, worker=worker, now=now)]
+        claimed = [t for t in chosen if task_claim(task=t, worker=worker, now=now)]
+    for _ in claimed:
+        crash_point("after_claim")  # committed: a death here leaves claims with no send
+    return claimed
 
 
 def _within_budgets(
@@ -303,8 +306,6 @@ def task_claim(*, task: PublishingTask, worker: str, now: datetime) -> bool:
         lease_expires_at=now + timedelta(seconds=settings.PUBLISH_LEASE_SECONDS),
         attempts=task.attempts + 1,
     )
-    if claimed:
-        crash_point("after_claim")
     return claimed
 
 
