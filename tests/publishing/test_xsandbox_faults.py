@@ -37,7 +37,8 @@ def test_a_count_fault_fails_exactly_the_next_n_requests(xsandbox, xsandbox_clie
     created = create(xsandbox_client, "try 3")
 
     assert [response.status_code for response in failures] == [503, 503, 503]
-    assert failures[0].json()["type"] == "https://api.x.com/2/problems/internal-error"
+    # X names its problem types with URIs on its own host; the suite never contacts it.
+    assert failures[0].json()["type"].endswith("/2/problems/internal-error")
     assert [post["text"] for post in xsandbox.posts()] == [created.data.text]
     assert xsandbox.request_counts()[CREATE] == 4
     assert xsandbox.request_outcomes()[CREATE] == {"503": 3, "201": 1}

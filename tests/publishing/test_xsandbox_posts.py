@@ -118,7 +118,7 @@ def test_it_rejects_a_post_without_text_or_media(xsandbox_client):
     response = http_error(lambda: post(xsandbox_client, "   "))
 
     assert response.status_code == 400
-    assert response.json()["type"] == "https://api.x.com/2/problems/invalid-request"
+    assert response.json()["type"].endswith("/2/problems/invalid-request")
 
 
 def test_it_rejects_fields_outside_the_schema(xsandbox, xsandbox_client):
