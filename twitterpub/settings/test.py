@@ -29,3 +29,5 @@ RESOURCE_THRESHOLDS = {
 # A developer's .env key must never reach Google from a test.
 GEMINI_API_KEY = ""
 GEMINI_API_BASE_URL = "http://127.0.0.1:9"
+# Tests never collect static files; without a root WhiteNoise has no folder to warn about.
+STATIC_ROOT = None
