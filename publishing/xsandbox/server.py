@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import functools
-import socket
-import socketserver
 import sys
-import threading
 import time
 import traceback
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from publishing.loopback import LoopbackHTTPServer
 
 from .emulator import Emulator
 from .messages import Headers, Reply, Request
@@ -146,41 +144,7 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
-class SandboxServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # Idle keep-alive connections would make server_close() wait forever.
-    block_on_close = False
-
+class SandboxServer(LoopbackHTTPServer):
     def __init__(self, address: tuple[str, int], emulator: Emulator):
         self.emulator = emulator
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
         super().__init__(address, SandboxHandler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind calls socket.getfqdn(): a reverse DNS lookup, slow offline.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def process_request(self, request, client_address) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request, client_address) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            traceback.print_exc(file=sys.stderr)
-
-    def close_connections(self) -> None:
-        """Cut keep-alive connections so a stopped sandbox stops answering at once."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
