@@ -29,6 +29,11 @@ class Project(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="projects"
     )
+    # Members see the project as its owner does (the API scopes every read by it);
+    # what they may do is their role's business.
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="member_projects", blank=True
+    )
     name = models.CharField(max_length=100)
     path = models.CharField(max_length=1024, help_text="Real path inside CONTENT_ROOTS.")
     layout = models.CharField(max_length=20, choices=Layout.choices)
@@ -68,6 +73,7 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("scan_project", "Can scan projects")]
         constraints = [
             models.UniqueConstraint(fields=["owner", "name"], name="project_name_unique_per_owner"),
             models.CheckConstraint(

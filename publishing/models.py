@@ -95,6 +95,10 @@ class PublishingTask(models.Model):
 
     class Meta:
         ordering = ["scheduled_at", "id"]
+        permissions = [
+            ("approve_publishingtask", "Can approve tasks"),
+            ("publish_publishingtask", "Can publish now, cancel, retry and reschedule tasks"),
+        ]
         constraints = [
             # The original system's rule: a media file is published once per project.
             models.UniqueConstraint(
