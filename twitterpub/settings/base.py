@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # First after security: times every request, per URL name (monitoring, /metrics).
+    "monitoring.middleware.RequestMetricsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -217,6 +219,42 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Monitoring (issue [5 of 5]; docs/monitoring.md) ----------------------------------
+# Thresholds and channels of alerts are rows (AlertRule, NotificationChannel) edited in
+# the admin; these are the mechanics around them.
+# Kept per resolution (days): raw one-minute samples, hourly means, daily means.
+MONITORING_RETENTION = {
+    "raw_days": env.int("MONITORING_RAW_DAYS", default=7),
+    "hour_days": env.int("MONITORING_HOURLY_DAYS", default=90),
+    "day_days": env.int("MONITORING_DAILY_DAYS", default=5 * 365),
+}
+# The disk whose use is sampled and checked by /health/ready (its nearest existing parent).
+MONITORING_DISK_PATH = env.str("MONITORING_DISK_PATH", default=str(DATA_DIR))
+MONITORING_READY_DISK_PERCENT = env.float("MONITORING_READY_DISK_PERCENT", default=95.0)
+# /health/ready fails when no worker has checked in for this long (it does every minute).
+MONITORING_HEARTBEAT_STALE_SECONDS = env.int("MONITORING_HEARTBEAT_STALE_SECONDS", default=180)
+# /metrics requires "Authorization: Bearer <token>" when set (or MONITORING_METRICS_TOKEN_FILE).
+MONITORING_METRICS_TOKEN = env_secret("MONITORING_METRICS_TOKEN", default="")
+# Database-derived gauges are cached this long between scrapes (seconds; 0: never).
+MONITORING_METRICS_CACHE_SECONDS = env.int("MONITORING_METRICS_CACHE_SECONDS", default=15)
+# Failed notifications are retried after base * 2**(attempt-1) seconds, capped.
+MONITORING_NOTIFY_RETRY = {
+    "base": env.int("MONITORING_NOTIFY_RETRY_BASE", default=60),
+    "cap": env.int("MONITORING_NOTIFY_RETRY_CAP", default=3600),
+    "max_attempts": env.int("MONITORING_NOTIFY_MAX_ATTEMPTS", default=6),
+}
+MONITORING_EMAIL_FROM = env.str("MONITORING_EMAIL_FROM", default="twitterpub@localhost")
+MONITORING_WEBHOOK_TIMEOUT_SECONDS = env.float("MONITORING_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# What X charges (pay per use since Feb 2026; ../shared/X_API.md), in dollars.
+X_API_PRICES = {
+    "post": env.float("X_PRICE_POST", default=0.015),
+    "post_with_url": env.float("X_PRICE_POST_WITH_URL", default=0.20),
+    "media_metadata": env.float("X_PRICE_MEDIA_METADATA", default=0.005),
+}
+# Load balancers probe health over plain HTTP; /metrics (which may carry a token) is not exempt.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+# --- end of Monitoring ------------------------------------------------------------------
 
 # --- Gemini rewriting (issue [3 of 5]) -------------------------------------------------
 # publishing.services.generation rewrites metadata into a post with Gemini, through
