@@ -26,6 +26,11 @@ class Project(models.Model):
         SKIP = "skip", "Mark missed"
         PUBLISH_LATE = "publish_late", "Publish late"
 
+    class LanguageMode(models.TextChoices):
+        # The original system posted each media file once, in the project's language.
+        ONE = "one", "One post per file, in the project's language"
+        EACH = "each", "One post per file and language found"
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="projects"
     )
@@ -66,6 +71,19 @@ class Project(models.Model):
     )
     requires_approval = models.BooleanField(
         default=False, help_text="Tasks wait for an operator's approval before publishing."
+    )
+    language_mode = models.CharField(
+        max_length=10,
+        choices=LanguageMode.choices,
+        default=LanguageMode.ONE,
+        help_text="Publish the project's language only, or each language as its own post.",
+    )
+    thread_mode = models.BooleanField(
+        default=False,
+        help_text=(
+            "Post a text over the account's limit as a numbered reply thread instead of "
+            "shortening it. X may refuse API replies (see docs/composing.md)."
+        ),
     )
     last_scan = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)

@@ -17,6 +17,10 @@ class XAccount(models.Model):
     char_limit = models.PositiveIntegerField(
         default=280, help_text="280, or 25,000 for paid (Premium) accounts."
     )
+    max_video_seconds = models.PositiveIntegerField(
+        default=140,
+        help_text="Longest video X takes from this account: 140 s for most, longer for paid.",
+    )
     is_default = models.BooleanField(
         default=False, help_text="Used by projects that have no account of their own."
     )
@@ -65,7 +69,6 @@ class PublishingTask(models.Model):
     )
     content_path = models.CharField(max_length=1024, help_text="Relative to the project folder.")
     media_paths = models.JSONField(default=list, blank=True, help_text="Relative, in order.")
-    # Kept as a column so the "one task per media file" constraint can name it.
     has_media = models.BooleanField(default=False)
     language = models.CharField(max_length=2, choices=Language.choices)
     text = models.TextField(blank=True)
@@ -100,16 +103,11 @@ class PublishingTask(models.Model):
             ("publish_publishingtask", "Can publish now, cancel, retry and reschedule tasks"),
         ]
         constraints = [
-            # The original system's rule: a media file is published once per project.
-            models.UniqueConstraint(
-                fields=["project", "content_path"],
-                condition=Q(has_media=True),
-                name="task_one_per_media_file",
-            ),
+            # A file is published once per language per project: once in all (the
+            # original system's rule) unless the project posts each language.
             models.UniqueConstraint(
                 fields=["project", "content_path", "language"],
-                condition=Q(has_media=False),
-                name="task_text_unique_per_language",
+                name="task_one_per_file_and_language",
             ),
             models.UniqueConstraint(
                 fields=["post_id"], condition=~Q(post_id=""), name="task_post_id_unique"
@@ -301,3 +299,51 @@ class GeneratedText(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mode} {self.language}: {self.text[:40]}"
+
+
+class ThreadPart(models.Model):
+    """One post of a task published as a reply thread. The split is stored before the
+    first part goes out, and each part's post id is committed the moment X answers, so
+    a resumed thread sends only the parts X does not have."""
+
+    task = models.ForeignKey(PublishingTask, on_delete=models.CASCADE, related_name="thread_parts")
+    index = models.PositiveIntegerField(help_text="0 for the first post.")
+    text = models.TextField()
+    weighted_length = models.PositiveIntegerField()
+    post_id = models.CharField(max_length=32, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["task", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "index"], name="thread_part_unique_index"),
+            models.UniqueConstraint(
+                fields=["post_id"], condition=~Q(post_id=""), name="thread_part_post_id_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"task {self.task_id} part {self.index + 1}: {self.post_id or 'not posted'}"
+
+
+class GeminiStatus(models.Model):
+    """Whether Gemini is failing (one row): written by publishing.services.generation,
+    read through publishing.selectors.gemini_outage_state() (monitoring alerts on it)."""
+
+    outage_since = models.DateTimeField(
+        null=True, blank=True, help_text="First failed call since the last success."
+    )
+    failures = models.PositiveIntegerField(default=0, help_text="Failed calls since then.")
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Gemini status"
+        verbose_name_plural = "Gemini status"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="gemini_status_singleton"),
+        ]
+
+    def __str__(self) -> str:
+        return f"outage since {self.outage_since:%Y-%m-%d %H:%M}" if self.outage_since else "ok"

@@ -48,6 +48,7 @@ from publishing.services.reconcile import (
     tasks_reconcile,
 )
 from publishing.services.retries import task_fail, tasks_release_due_retries
+from publishing.services.threads import thread_needed, thread_send
 from publishing.services.transitions import task_transition
 from publishing.xclient import ErrorClass, XClient, XError
 
@@ -387,6 +388,8 @@ def _send(task: PublishingTask) -> str:
     ]
     if not _claim_renew(task):
         raise ClaimLost(task.pk)
+    if thread_needed(task, account):
+        return thread_send(task=task, client=client, account=account, media_ids=media_ids)
     crash_point("after_send", delay=0.05)  # dies while the create is in flight
     try:
         created = client.create_post(

@@ -26,6 +26,7 @@ from publishing import textcount
 from publishing.models import PublisherState, PublishingLog, PublishingTask, XAccount
 from publishing.services.accounts import account_client, account_for_project
 from publishing.services.retries import retry_policy
+from publishing.services.threads import thread_part_found, thread_post_ids, thread_probe
 from publishing.services.transitions import task_transition
 from publishing.xclient import (
     ErrorClass,
@@ -167,9 +168,30 @@ def _reconcile_account(
             logger.exception("Reading the timeline of @%s failed", account.handle)
         report.errors.append(f"@{account.handle}: {len(tasks)} task(s) left unknown: {exc}")
         return
-    matches = _match(tasks, _unowned(posts))
+    # A begun thread is looked for by its first part without a post id.
+    probes = {task.pk: thread_probe(task) for task in tasks}
+    matches = _match([probes[task.pk] or task for task in tasks], _unowned(posts))
     for task in tasks:
-        _settle(task, matches.get(task.pk), now=now, settle=settle, report=report)
+        remote = matches.get(task.pk)
+        if remote is not None and probes[task.pk] is not None:
+            _settle_thread_part(task, remote, now=now, report=report)
+        else:
+            _settle(task, remote, now=now, settle=settle, report=report)
+
+
+def _settle_thread_part(
+    task: PublishingTask, remote: _Remote, *, now: datetime, report: ReconcileReport
+) -> None:
+    """X has the thread's open part: record it, then publish the task when it was the
+    last part, or make it due again so the dispatcher sends the rest."""
+    head = thread_part_found(task, remote.post.id, at=remote.created or now)
+    if head is not None:
+        _publish(task, head.post_id, at=head.posted_at or now, note=FOUND_NOTE, report=report)
+        return
+    reason = f"{FOUND_NOTE}: thread part {remote.post.id}; the rest of the thread is due"
+    report.found += task_transition(
+        task=task, to=S.PENDING, actor=ACTOR, reason=reason, lease_expires_at=None
+    )
 
 
 def _settle(
@@ -231,6 +253,7 @@ def _unowned(posts: list[_Remote]) -> list[_Remote]:
     """Posts no task holds yet: task_post_id_unique allows one task per post."""
     ids = [remote.post.id for remote in posts]
     owned = set(PublishingTask.objects.filter(post_id__in=ids).values_list("post_id", flat=True))
+    owned |= thread_post_ids(ids)
     return [remote for remote in posts if remote.post.id not in owned]
 
 

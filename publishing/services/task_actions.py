@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from publishing.models import PublishingTask
+from publishing.services.threads import MAX_TEXT_WEIGHT
 from publishing.services.transitions import ALLOWED, task_transition
 from publishing.textcount import normalize, weighted_length
 
@@ -78,8 +79,12 @@ def task_edit_text(*, task: PublishingTask, text: str, actor: str) -> None:
     """Replace a waiting task's text; a rescan will not overwrite it afterwards."""
     if task.status not in EDITABLE:
         raise ValidationError(f"Task {task.pk} is {task.status}: its text can no longer change.")
+    if task.thread_parts.exclude(post_id="").exists():
+        raise ValidationError(f"Task {task.pk} is a thread with parts on X: its text is fixed.")
     text = normalize(text).strip()
     limit = task.account.char_limit if task.account else 280
+    if task.project.thread_mode:
+        limit = max(limit, MAX_TEXT_WEIGHT)  # a longer text goes out as a thread
     length = weighted_length(text)
     if not text or length > limit:
         raise ValidationError(f"The text weighs {length} characters; the limit is {limit}.")

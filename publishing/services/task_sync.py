@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from projects.models import ContentSource, Project
+from projects.models import ContentSource, Language, Project
 from publishing.composer import ComposeError, compose_post
 from publishing.models import PublishingTask, XAccount
 from publishing.scheduling import SlotPolicy, next_slots
 from publishing.services.accounts import account_for_project
 from publishing.services.generation import post_generate
+from publishing.services.threads import MAX_TEXT_WEIGHT
 from publishing.services.transitions import task_transition
 
 S = PublishingTask.Status
@@ -24,6 +25,8 @@ ACTOR = "scanner"
 EDITABLE = (S.PENDING, S.QUEUED, S.RETRY_WAIT, S.INVALID, S.NEEDS_REVIEW, S.FAILED, S.MISSED)
 CANCELLABLE = EDITABLE
 WAITING = (S.PENDING, S.QUEUED, S.RETRY_WAIT)
+# Tasks whose post is on X or may be.
+SENT = (S.PUBLISHED, S.PUBLISHING, S.UNKNOWN)
 # How many of the account's latest posts a generated text is compared with.
 RECENT_POSTS = 50
 
@@ -59,12 +62,19 @@ class Draft:
 
 @dataclass(frozen=True)
 class Writer:
-    """How one sync pass writes texts: the project's mode, the account's limit, and the
-    account's recent posts (Gemini must not repeat one: X refuses duplicates)."""
+    """How one sync pass writes texts: the project's mode, the account's limit, the
+    account's recent posts (Gemini must not repeat one: X refuses duplicates), and
+    whether a text over the limit may go out as a thread (then direct mode and
+    hand-written texts are not shortened to one post)."""
 
     mode: str
     char_limit: int
     recent: tuple[str, ...] = ()
+    thread: bool = False
+
+    @property
+    def compose_limit(self) -> int:
+        return MAX_TEXT_WEIGHT if self.thread else self.char_limit
 
 
 def draft_for(source: ContentSource, language: str, writer: Writer) -> Draft:
@@ -81,8 +91,9 @@ def draft_for(source: ContentSource, language: str, writer: Writer) -> Draft:
 
 
 def _write(meta: dict, language: str, writer: Writer) -> Draft:
-    if writer.mode != "gemini":
-        post = compose_post(meta, language, limit=writer.char_limit)
+    # Gemini writes one post within the limit; in thread mode the others may run longer.
+    if writer.mode != "gemini" or (writer.thread and "text" in meta):
+        post = compose_post(meta, language, limit=writer.compose_limit)
         return Draft(text=post.text, weighted_length=post.weighted_length)
     made = post_generate(
         meta=meta, language=language, limit=writer.char_limit, recent_texts=writer.recent
@@ -104,6 +115,7 @@ def _writer(project: Project, account: XAccount | None) -> Writer:
         mode=project.text_mode,
         char_limit=account.char_limit if account else 280,
         recent=tuple(texts),
+        thread=project.thread_mode,
     )
 
 
@@ -112,25 +124,66 @@ def tasks_sync_for_project(*, project: Project, now: datetime | None = None) -> 
     now = now or timezone.now()
     account = account_for_project(project)
     writer = _writer(project, account)
-    tasks = {t.source_id: t for t in project.tasks.filter(source__isnull=False)}
+    tasks: dict[int, dict[str, PublishingTask]] = {}
+    for task in project.tasks.filter(source__isnull=False):
+        tasks.setdefault(task.source_id, {})[task.language] = task
     report = SyncReport()
     new: list[PublishingTask] = []
     for source in project.sources.all().iterator(chunk_size=2000):
-        task = tasks.get(source.pk)
-        if task is None:
-            # Sources in error are reported by the scan; they get a task once fixed.
-            if source.status == ContentSource.Status.ACTIVE:
-                new.append(_new_task(project, source, account, writer))
-        else:
-            _sync_existing(task, source, writer, report)
+        existing = tasks.get(source.pk, {})
+        wanted = languages_to_publish(project, source)
+        for language, task in existing.items():
+            if language in wanted:
+                _sync_existing(task, source, writer, report)
+            else:
+                _cancel_unwanted(task, project, report)
+        for language in wanted:
+            if language not in existing and _may_create(project, source, existing):
+                new.append(_new_task(project, source, language, account, writer))
     _create_scheduled(project, new, now, report)
     return report
 
 
+def languages_to_publish(project: Project, source: ContentSource) -> list[str]:
+    """The project's language (the original behaviour), or in "each" mode every
+    language the file has metadata in (the project's when it has none)."""
+    if project.language_mode == Project.LanguageMode.EACH:
+        found = [language for language in sorted(source.metadata) if language in Language.values]
+        return found or [project.language]
+    return [project.language]
+
+
+def _may_create(
+    project: Project, source: ContentSource, existing: dict[str, PublishingTask]
+) -> bool:
+    # Sources in error are reported by the scan; they get a task once fixed.
+    if source.status != ContentSource.Status.ACTIVE:
+        return False
+    if project.language_mode == Project.LanguageMode.EACH:
+        return True
+    # One post per file: a change of the project's language must not post it again.
+    return not any(task.status in SENT for task in existing.values())
+
+
+def _cancel_unwanted(task: PublishingTask, project: Project, report: SyncReport) -> None:
+    if task.status not in CANCELLABLE:
+        return
+    if project.language_mode == Project.LanguageMode.EACH:
+        reason = f"The file has no {task.language} metadata any more."
+    else:
+        reason = f"The project publishes only its language ({project.language}) now."
+    if task_transition(task=task, to=S.CANCELLED, actor=ACTOR, reason=reason):
+        report.cancelled += 1
+
+
 def _new_task(
-    project: Project, source: ContentSource, account: XAccount | None, writer: Writer
+    project: Project,
+    source: ContentSource,
+    language: str,
+    account: XAccount | None,
+    writer: Writer,
 ) -> PublishingTask:
-    draft = draft_for(source, project.language, writer)
+    draft = draft_for(source, language, writer)
     return PublishingTask(
         project=project,
         source=source,
@@ -138,7 +191,7 @@ def _new_task(
         content_path=source.key,
         media_paths=source.media_paths,
         has_media=bool(source.media_paths),
-        language=project.language,
+        language=language,
         text=draft.text,
         weighted_length=draft.weighted_length,
         text_origin=draft.origin,

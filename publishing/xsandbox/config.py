@@ -26,6 +26,9 @@ class SandboxConfig:
     check_after_secs: int = 1
     media_expiry_secs: int = 86_400
     oauth_max_age_secs: int = 300
+    # X may refuse an API reply even to one's own post (the Feb 2026 rule, as some
+    # accounts meet it): False makes every reply answer that 403, self-replies included.
+    self_replies_allowed: bool = True
 
     def updated(self, changes: Mapping[str, object]) -> SandboxConfig:
         """A copy with `changes` applied; rate_limits are merged, not replaced."""
@@ -64,6 +67,8 @@ def _coerce(config: SandboxConfig, name: str, value: object) -> object:
             raise ValueError("rate_limits must map endpoint keys to request counts")
         return {**config.rate_limits, **{str(k): int(v) for k, v in value.items()}}
     current = getattr(config, name)
+    if isinstance(current, bool) and not isinstance(value, bool):
+        raise ValueError(f"{name}: expected true or false, got {value!r}")  # bool("false") is True
     try:
         return type(current)(value)
     except (TypeError, ValueError) as exc:

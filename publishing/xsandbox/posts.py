@@ -147,7 +147,10 @@ def reply_target(call: Call, field: object) -> int | None:
     if target is None or target.deleted_at is not None:
         detail = "You attempted to reply to a Tweet that is deleted or not visible to you."
         raise ApiError(403, gateway_problem(403, "Forbidden", detail))
-    if target.author_id != call.account.user_id and not _mentions(target, call.account.username):
+    if target.author_id == call.account.user_id:
+        if not call.config.self_replies_allowed:
+            raise reply_not_allowed()
+    elif not _mentions(target, call.account.username):
         raise reply_not_allowed()
     return target.id
 
