@@ -237,3 +237,21 @@ def test_a_client_for_an_unknown_account_is_refused(xsandbox):
     stranger = account_client(xsandbox, DEMO_ACCOUNT, access_token="999-unknown")
 
     assert http_error(lambda: post(stranger, "hi")).status_code == 401
+
+
+def test_it_can_refuse_replies_to_ones_own_posts_as_x_may_since_feb_2026(xsandbox, xsandbox_client):
+    xsandbox.configure(self_replies_allowed=False)
+    first = post(xsandbox_client, "1/2 a thread")
+
+    refused = http_error(
+        lambda: post(xsandbox_client, "2/2 end", reply={"in_reply_to_tweet_id": first.id})
+    )
+
+    assert refused.status_code == 403 and refused.json()["type"] == "about:blank"
+    assert "Reply to this conversation is not allowed" in refused.json()["detail"]
+    assert [p["text"] for p in demo_posts(xsandbox)] == ["1/2 a thread"]
+
+
+def test_a_true_false_setting_takes_only_true_or_false(xsandbox):
+    with pytest.raises(ValueError, match="expected true or false"):
+        xsandbox.configure(self_replies_allowed="false")
