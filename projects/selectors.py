@@ -1,6 +1,6 @@
 """Reads for projects."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from projects.models import ContentSource, Project, ScanReport
 
@@ -33,3 +33,18 @@ def sources_in_error(project: Project) -> QuerySet[ContentSource]:
 
 def scan_report_latest(project: Project) -> ScanReport | None:
     return project.scan_reports.order_by("-started").first()
+
+
+def projects_visible_to(user) -> QuerySet[Project]:
+    """The projects `user` owns or is a member of; every project for a superuser."""
+    if user.is_superuser:
+        return Project.objects.all()
+    member_of = Project.members.through.objects.filter(user=user).values("project_id")
+    return Project.objects.filter(Q(owner=user) | Q(pk__in=member_of))
+
+
+def project_ids_visible_to(user):
+    """A subquery of the visible project ids (None: all), for scoping related rows."""
+    if user.is_superuser:
+        return None
+    return projects_visible_to(user).values("pk")

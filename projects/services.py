@@ -330,3 +330,72 @@ def _save_report(
         error_count=len(result.errors),
         errors=result.errors,
     )
+
+
+# --- project_update ---------------------------------------------------------------
+
+UPDATABLE_FIELDS = SCHEDULING_FIELDS | {
+    "name",
+    "path",
+    "language",
+    "timezone",
+    "layout",
+    "text_mode",
+    "requires_approval",
+}
+
+
+def project_update(*, project: Project, **changes) -> Project:
+    """Changes a project's settings. Raises ValidationError (by field) and changes
+    nothing when any value is wrong; a new path is confined like a new project's."""
+    if unknown := sorted(set(changes) - UPDATABLE_FIELDS):
+        raise TypeError(f"project_update() got unexpected keyword arguments: {unknown}")
+    errors: dict[str, list[str]] = {}
+    cleaners = {
+        "name": lambda value: _clean_new_name(project, value),
+        "path": lambda value: str(_clean_path(value)),
+        "language": _clean_language,
+        "timezone": _clean_timezone,
+        "layout": lambda value: _clean_layout(value, None),
+    }
+    cleaned = {
+        field: _collect(errors, field, cleaners[field], value) if field in cleaners else value
+        for field, value in changes.items()
+    }
+    updated = Project.objects.get(pk=project.pk)
+    for field, value in cleaned.items():
+        setattr(updated, field, value)
+    _clean_scheduling(updated, {**_hours(updated), **changes}, errors)
+    if errors:
+        raise ValidationError(errors)
+    return _save_changed(updated, list(changes))
+
+
+def _clean_new_name(project: Project, name: str) -> str:
+    if (name or "").strip() == project.name:
+        return project.name
+    return _clean_name(project.owner, name)
+
+
+def _hours(project: Project) -> dict:
+    return {"preferred_hours": project.preferred_hours, "blackout_hours": project.blackout_hours}
+
+
+def _save_changed(project: Project, fields: list[str]) -> Project:
+    try:
+        with transaction.atomic():
+            project.save(update_fields=[*fields, "updated"] if fields else None)
+    except IntegrityError:
+        message = f"You already have a project named {project.name!r}."
+        raise ValidationError({"name": [message]}) from None
+    return project
+
+
+def project_set_members(*, project: Project, members) -> None:
+    """Who besides the owner sees the project."""
+    project.members.set([user for user in members if user.pk != project.owner_id])
+
+
+def project_delete(*, project: Project) -> None:
+    """Deletes the project with its content rows and tasks (their history goes too)."""
+    project.delete()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 
-from publishing.models import PublishingTask
+from projects.selectors import project_ids_visible_to
+from publishing.models import PublishingLog, PublishingTask
 
 S = PublishingTask.Status
 
@@ -66,3 +67,62 @@ def task_list(
     if status:
         qs = qs.filter(status=status)
     return qs
+
+
+# --- API reads (scoped to the projects a user sees) ----------------------------------
+
+
+def tasks_visible_to(user) -> QuerySet[PublishingTask]:
+    visible = project_ids_visible_to(user)
+    tasks = PublishingTask.objects.all()
+    return tasks if visible is None else tasks.filter(project_id__in=visible)
+
+
+def task_search(
+    tasks: QuerySet[PublishingTask],
+    *,
+    project: int | None = None,
+    status: list[str] | None = None,
+    language: str | None = None,
+    scheduled_after: datetime | None = None,
+    scheduled_before: datetime | None = None,
+    search: str = "",
+) -> QuerySet[PublishingTask]:
+    """Narrows `tasks` by the API's list filters (all optional)."""
+    lookups = {
+        "project_id": project,
+        "status__in": status or None,
+        "language": language,
+        "scheduled_at__gte": scheduled_after,
+        "scheduled_at__lt": scheduled_before,
+    }
+    tasks = tasks.filter(**{key: value for key, value in lookups.items() if value is not None})
+    if search:
+        tasks = tasks.filter(Q(text__icontains=search) | Q(content_path__icontains=search))
+    return tasks
+
+
+def logs_visible_to(user) -> QuerySet[PublishingLog]:
+    visible = project_ids_visible_to(user)
+    logs = PublishingLog.objects.all()
+    return logs if visible is None else logs.filter(task__project_id__in=visible)
+
+
+def project_statistics(project) -> dict:
+    """Task counts by status, content counts by status, and publishing times."""
+    tasks = PublishingTask.objects.filter(project=project)
+    by_status = dict(tasks.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    sources = dict(
+        project.sources.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    times = tasks.aggregate(
+        last_published=Max("published_at"),
+        next_scheduled=Min("scheduled_at", filter=Q(status=S.PENDING)),
+    )
+    return {
+        "tasks": {value: by_status.get(value, 0) for value in S.values},
+        "tasks_total": sum(by_status.values()),
+        "sources": sources,
+        **times,
+        "last_scan": project.last_scan,
+    }

@@ -44,11 +44,8 @@ def key_hash(key: str) -> str:
 def apikey_create(*, user, role: str, name: str = "", expires_at: datetime | None = None) -> NewKey:
     """A new key for `user` acting as `role`. The user must hold the role (be in its
     group) or be a superuser: a key never grants more than its user has."""
-    group = _role_group(role)
-    if not (user.is_superuser or user.groups.filter(pk=group.pk).exists()):
-        raise ValidationError(
-            f"{user} is not in the {group.name} role; add them to the group first."
-        )
+    group = role_group(role)
+    apikey_check_role(user=user, group=group)
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError("The expiry date must be in the future.")
     prefix = KEY_PREFIX + secrets.token_hex(_PREFIX_CHARS // 2)
@@ -64,7 +61,14 @@ def apikey_create(*, user, role: str, name: str = "", expires_at: datetime | Non
     return NewKey(api_key=api_key, key=key)
 
 
-def _role_group(role: str) -> Group:
+def apikey_check_role(*, user, group: Group) -> None:
+    if not (user.is_superuser or user.groups.filter(pk=group.pk).exists()):
+        raise ValidationError(
+            f"{user} is not in the {group.name} role; add them to the group first."
+        )
+
+
+def role_group(role: str) -> Group:
     name = next((known for known in ROLES if known.lower() == role.strip().lower()), None)
     if name is None:
         raise ValidationError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")

@@ -16,6 +16,7 @@ class SecurityConfig(AppConfig):
 
     def ready(self) -> None:
         from security import signals  # noqa: F401 (connects the receivers)
+        from security.api import schema  # noqa: F401 (registers the API key scheme)
 
         post_migrate.connect(_sync_roles, dispatch_uid="security_sync_roles")
         _guard_the_queue()

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.publishing",
     "tests.fixtures.processes",
     "tests.fixtures.gemini",
+    "tests.fixtures.api",
 ]

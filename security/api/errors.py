@@ -81,3 +81,8 @@ def _summary(fields: dict) -> str:
             return str(first)
         return f"{field}: {first}"
     return "The request is not valid."
+
+
+def error_body(exc: DjangoValidationError) -> dict:
+    """The "error" object for one item of a bulk request that a service refused."""
+    return {"code": "invalid", "message": " ".join(exc.messages)}

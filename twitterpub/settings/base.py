@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "axes",
     "projects",
@@ -56,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires.
+    # After authentication: records API and admin actions with their user.
+    "security.middleware.AccessLogMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -128,15 +132,69 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: its WWW-Authenticate header makes missing credentials a 401.
+        "security.api.authentication.APIKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Deny by default, GET included: every view declares permission_rules.
+    "DEFAULT_PERMISSION_CLASSES": ["security.api.permissions.RolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "security.api.throttles.APIKeyRateThrottle",
+        "security.api.throttles.UserRateThrottle",
+        "security.api.throttles.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "apikey": env.str("API_THROTTLE_PER_KEY", default="600/min"),
+        "user": env.str("API_THROTTLE_PER_USER", default="1200/min"),
+        "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+        # Refused API keys per client address, before any database lookup.
+        "apikey_failure": env.str("API_THROTTLE_FAILED_KEYS", default="10/min"),
+    },
+    "EXCEPTION_HANDLER": "security.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "twitterpub API",
+    "DESCRIPTION": "Projects, publishing tasks, logs and X accounts. See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from our own static files: no CDN needed.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStatusEnum": "publishing.models.PublishingTask.Status",
+        "AttemptOutcomeEnum": "publishing.models.PublishingLog.Outcome",
+        "SourceStatusEnum": "projects.models.ContentSource.Status",
+    },
+# --- REST API (issue [4 of 5]; docs/api.md) ------------------------------------------
 }
 
 # django-axes: lock after 5 failures for an hour (issue [4 of 5] hardens the proxy setup).
+# An API key's last-used time is written at most this often (seconds).
+APIKEY_LAST_USED_SECONDS = env.int("APIKEY_LAST_USED_SECONDS", default=60)
+# Also log successful reads in the access log (writes and refusals always are).
+ACCESS_LOG_READS = env.bool("ACCESS_LOG_READS", default=False)
+# A security alert: this many failed logins / refused API keys within the window.
+SECURITY_ALERT_THRESHOLD = env.int("SECURITY_ALERT_THRESHOLD", default=20)
+SECURITY_ALERT_WINDOW_MINUTES = env.int("SECURITY_ALERT_WINDOW_MINUTES", default=10)
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: none, the
+# client is REMOTE_ADDR). security.client.client_address trusts exactly that many
+# entries from the right, so a client cannot forge its address (axes, throttles).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 
 # --- twitterpub ----------------------------------------------------------------------
+# The client's address from our own rule (TRUSTED_PROXY_COUNT), not the first
+# X-Forwarded-For entry a client may write itself: a forged header can't reset a count.
+AXES_CLIENT_IP_CALLABLE = "security.client.client_address"
 
 # Folders that project paths must stay inside (real paths, symlinks followed).
 CONTENT_ROOTS = [
