@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from security import crypto
@@ -19,11 +20,12 @@ class EncryptedTextField(models.TextField):
     def to_python(self, value):
         # loaddata hands back what dumpdata wrote: ciphertext. Decrypt it so saving
         # does not encrypt it a second time.
+        # A token no key opens is refused: storing it would keep ciphertext as the secret.
         if isinstance(value, str) and value.startswith(crypto.TOKEN_PREFIX):
             try:
                 return crypto.decrypt(value)
-            except crypto.SecretDecryptionError:
-                return value
+            except crypto.SecretDecryptionError as exc:
+                raise ValidationError(str(exc)) from exc
         return value
 
     def get_prep_value(self, value):

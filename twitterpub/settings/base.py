@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "monitoring",
     "analytics",
     "security",
+    "database",
 ]
 
 MIDDLEWARE = [
@@ -352,3 +353,36 @@ GEMINI_OUTAGE_COOLDOWN_SECONDS = _gemini_number(
     "GEMINI_OUTAGE_COOLDOWN_SECONDS", int, 300, 0, 86400
 )
 # --- end of Gemini rewriting -----------------------------------------------------------
+
+# --- Hardening, database care and backups (issues [4 of 5], [5 of 5]) -----------------
+
+# Functions a django-q2 Schedule (or a task resubmitted in the admin) may name: its
+# payloads are pickled and the name is imported and called, so a free-form name is
+# remote code execution. `module.*` is any public function defined in that module.
+# Apps that add task functions extend this list (security.queue_allowlist).
+Q_FUNC_ALLOWLIST = [
+    "publishing.tasks.*",
+    "monitoring.tasks.*",
+    "analytics.tasks.*",
+    "configuration.tasks.*",
+    "database.tasks.*",
+]
+
+# Backups (database app): where they go, and how many scheduled ones are kept.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(DATA_DIR / "backups")))
+BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
+BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=4)
+BACKUP_HOUR_UTC = env.int("BACKUP_HOUR_UTC", default=3)
+# PostgreSQL client tools (pg_dump, pg_restore); the PATH's by default.
+PG_BIN_DIR = env.str("PG_BIN_DIR", default="")
+
+
+def cache_config() -> dict:
+    """Local memory per process by default; Redis, shared by every process, with REDIS_URL."""
+    url = env.str("REDIS_URL", default="")
+    if url:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+
+
+CACHES = {"default": cache_config()}
