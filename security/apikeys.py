@@ -62,9 +62,15 @@ def apikey_create(*, user, role: str, name: str = "", expires_at: datetime | Non
 
 
 def apikey_check_role(*, user, group: Group) -> None:
-    if not (user.is_superuser or user.groups.filter(pk=group.pk).exists()):
+    """A key may act in a role its user holds, or in a lesser one (an Operator may
+    make a Viewer key), never in one granting more than the user has."""
+    if user.is_superuser or user.groups.filter(pk=group.pk).exists():
+        return
+    lacking = _role_permissions(group) - user.get_all_permissions()
+    if lacking:
         raise ValidationError(
-            f"{user} is not in the {group.name} role; add them to the group first."
+            f"{user} is not in the {group.name} role and lacks some of its permissions "
+            f"({', '.join(sorted(lacking)[:3])}…); add them to the group first."
         )
 
 
@@ -128,12 +134,12 @@ def _touch(api_key: APIKey, now: datetime) -> None:
 
 def apikey_permissions(api_key: APIKey) -> frozenset[str]:
     """What the key may do: its role's permissions, capped by its user's."""
-    role = {
-        f"{app_label}.{codename}"
-        for app_label, codename in api_key.role.permissions.values_list(
-            "content_type__app_label", "codename"
-        )
-    }
+    role = _role_permissions(api_key.role)
     if api_key.user.is_superuser:
         return frozenset(role)
     return frozenset(role & api_key.user.get_all_permissions())
+
+
+def _role_permissions(group: Group) -> set[str]:
+    pairs = group.permissions.values_list("content_type__app_label", "codename")
+    return {f"{app_label}.{codename}" for app_label, codename in pairs}
