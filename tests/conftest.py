@@ -7,5 +7,6 @@ pytest_plugins = [
     "tests.fixtures.publishing",
     "tests.fixtures.processes",
     "tests.fixtures.gemini",
+    "tests.fixtures.monitoring",
     "tests.fixtures.api",
 ]

@@ -1,0 +1,89 @@
+"""One sampling pass: every metric stored at the pass's time, counts that match what
+publishing and the broker hold."""
+
+from datetime import UTC, datetime, timedelta
+
+from django_q.models import OrmQ
+
+from monitoring.models import PerformanceMetric, WorkerHeartbeat
+from monitoring.services.passes import monitor_pass
+from monitoring.services.sampling import heartbeat_beat, metrics_sample
+from publishing.models import PublishingLog
+from tests.fixtures.publishing import TaskFactory
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+SYSTEM = {
+    "cpu_percent",
+    "memory_percent",
+    "disk_percent",
+    "process_rss_bytes",
+    "process_open_files",
+    "queue_depth",
+    "tasks_due",
+    "tasks_pending",
+    "tasks_active",
+    "x_api_calls",
+    "x_api_errors",
+}
+
+
+def test_a_pass_stores_every_metric_at_its_time(db):
+    values = metrics_sample(now=NOW)
+    stored = dict(PerformanceMetric.objects.filter(timestamp=NOW).values_list("name", "value"))
+    assert set(stored) >= SYSTEM
+    assert stored == values
+    assert 0 <= stored["cpu_percent"] <= 100
+    assert stored["process_rss_bytes"] > 10_000_000  # at least this Python process
+    assert stored["process_open_files"] >= 3
+
+
+def test_network_rates_appear_from_the_second_pass(db):
+    metrics_sample(now=NOW)
+    second = metrics_sample(now=NOW + timedelta(minutes=1))
+    assert second["net_sent_bytes_per_second"] >= 0
+    assert second["net_recv_bytes_per_second"] >= 0
+
+
+def test_queue_metrics_count_the_broker_and_publishing(db):
+    TaskFactory.create_batch(3, scheduled_at=NOW - timedelta(minutes=1))
+    TaskFactory(scheduled_at=NOW + timedelta(hours=1))
+    TaskFactory(status="publishing")
+    TaskFactory(status="retry_wait", next_attempt_at=NOW - timedelta(seconds=5))
+    TaskFactory(status="retry_wait", next_attempt_at=NOW + timedelta(minutes=5))
+    OrmQ.objects.create(key="twitterpub", payload="x", lock=NOW)
+    values = metrics_sample(now=NOW)
+    assert values["queue_depth"] == 1
+    assert values["tasks_due"] == 4  # three pending and one retry whose wait is over
+    assert values["tasks_pending"] == 4
+    assert values["tasks_active"] == 1
+
+
+def test_x_api_calls_and_errors_count_the_last_minute_only(db, time_machine):
+    task = TaskFactory()
+    for minutes_ago, status in [
+        (0.5, "success"),
+        (0.2, "failure"),
+        (0.1, "unknown"),
+        (3, "failure"),
+    ]:
+        time_machine.move_to(NOW - timedelta(minutes=minutes_ago), tick=False)
+        PublishingLog.objects.create(task=task, status=status, execution_time=0.2)
+    values = metrics_sample(now=NOW)
+    assert (values["x_api_calls"], values["x_api_errors"]) == (3, 2)
+
+
+def test_the_heartbeat_is_one_row_per_host(db):
+    heartbeat_beat(now=NOW)
+    heartbeat_beat(now=NOW + timedelta(minutes=1))
+    assert WorkerHeartbeat.objects.get().beat_at == NOW + timedelta(minutes=1)
+
+
+def test_a_failing_step_does_not_stop_the_pass(db, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("disk unreadable")
+
+    monkeypatch.setattr("monitoring.services.passes.metrics_sample", broken)
+    report = monitor_pass(now=NOW)
+    assert report["sample"] == {"error": "RuntimeError"}
+    assert report["alerts"]["broken"] == []
+    assert WorkerHeartbeat.objects.exists()
