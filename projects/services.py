@@ -176,15 +176,18 @@ def _save_new(project: Project) -> Project:
 # --- project_scan -----------------------------------------------------------------
 
 
-def project_scan(*, project: Project, now: datetime | None = None) -> ScanOutcome:
+def project_scan(
+    *, project: Project, now: datetime | None = None, max_video_seconds: int | None = None
+) -> ScanOutcome:
     """Scans the project's folder and brings its ContentSource rows in line with it.
+    `max_video_seconds` is the posting account's video limit (140 s when not given).
 
     Never raises for what is on disk: problems are in the report. Rows of an unchanged
     tree are not written at all (their last_seen stays; project.last_scan says when
     they were last confirmed)."""
     started = now or django_timezone.now()
     clock = time.monotonic()
-    result = _scan_folder(project)
+    result = _scan_folder(project, max_video_seconds)
     # The slow part (the disk) runs outside the transaction; the diff runs under the lock.
     with transaction.atomic():
         previous_scan = _lock(project)
@@ -197,13 +200,13 @@ def project_scan(*, project: Project, now: datetime | None = None) -> ScanOutcom
     return ScanOutcome(**ids, report=report)
 
 
-def _scan_folder(project: Project) -> ScanResult:
+def _scan_folder(project: Project, max_video_seconds: int | None) -> ScanResult:
     # Confined again at every scan: the folder or a link above it may have moved.
     try:
         root = resolve_inside_roots(project.path, settings.CONTENT_ROOTS)
     except PathNotAllowed as exc:
         return ScanResult(errors=[{"path": ".", "error": str(exc)}], unscanned=["."])
-    return scan_tree(root, project.layout, project.language)
+    return scan_tree(root, project.layout, project.language, max_video_seconds=max_video_seconds)
 
 
 def _lock(project: Project) -> datetime | None:

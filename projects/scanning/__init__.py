@@ -6,7 +6,7 @@ result. One module per layout; the rules are documented in docs/content-layouts.
 import os
 from pathlib import Path
 
-from projects.media import MAX_IMAGES
+from projects.media import MAX_IMAGES, video_limit
 from projects.models import ContentSource, Layout
 
 from . import plain, uploader_json
@@ -42,8 +42,12 @@ def detect_layout(path: str | Path) -> Layout:
     return Layout.PLAIN
 
 
-def scan_tree(root: Path, layout: str, default_language: str) -> ScanResult:
+def scan_tree(
+    root: Path, layout: str, default_language: str, *, max_video_seconds: int | None = None
+) -> ScanResult:
     """Everything publishable under `root`, and a problem for everything that is not.
+    Videos longer than `max_video_seconds` (the posting account's limit; X's 140 s for
+    most accounts by default) are errors.
 
     Raises ValueError only for an unknown layout or language (a bug, not content)."""
     if layout not in _LAYOUTS:
@@ -53,7 +57,8 @@ def scan_tree(root: Path, layout: str, default_language: str) -> ScanResult:
     if not real_root.is_dir():
         return _folder_missing(real_root)
     module = _LAYOUTS[layout]
-    result = _without_long_keys(module.scan(walk(real_root, module.prune), language))
+    with video_limit(max_video_seconds):
+        result = _without_long_keys(module.scan(walk(real_root, module.prune), language))
     result.errors.sort(key=lambda error: (error["path"], error["error"]))
     return result
 

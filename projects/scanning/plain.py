@@ -4,6 +4,7 @@ the same stem next to it. The rules (and why) are in docs/content-layouts.md."""
 import re
 from dataclasses import dataclass, field
 
+from .alt import alt_target, unmatched_alts, with_alt_files
 from .base import (
     LANGUAGE_ORDER,
     MEDIA_KINDS,
@@ -52,15 +53,19 @@ def scan(tree: Tree, language: str) -> ScanResult:
     errors = list(tree.errors)
     posts: dict[tuple[str, str], _Post] = {}
     media = []
+    alts: dict[tuple[str, str], FileEntry] = {}
     for entry in tree.files:
-        if entry.suffix in TEXT_SUFFIXES:
+        if (target := alt_target(entry)) is not None:
+            alts[target] = entry  # before text files: x.alt.txt is not a post
+        elif entry.suffix in TEXT_SUFFIXES:
             _add_text(posts, entry, language)
         elif entry.suffix in MEDIA_KINDS:
             media.append(entry)
         else:
             errors.append(problem(entry.rel, entry.problem or _unsupported(entry)))
     errors += [error for each in media if (error := _attach(posts, each))]
-    items = sorted((_post_item(post) for post in posts.values()), key=lambda each: each.key)
+    items = sorted((_post_item(post, alts) for post in posts.values()), key=lambda each: each.key)
+    errors += unmatched_alts(alts, media)
     errors += [problem(each.key, each.error) for each in items if each.error]
     return ScanResult(items=items, errors=errors, unscanned=tree.unscanned)
 
@@ -91,11 +96,12 @@ def _attach(posts: dict, media: FileEntry) -> dict[str, str] | None:
     )
 
 
-def _post_item(post: _Post) -> ScannedItem:
+def _post_item(post: _Post, alts: dict[tuple[str, str], FileEntry]) -> ScannedItem:
     key = post.key_text.entry.rel
     errors: list[str] = []
-    metadata = _texts(post, errors)
+    texts = _texts(post, errors)
     media = _media(post, errors)
+    metadata = with_alt_files(texts, media, alts, errors)
     kind = check_media(key, media, errors)
     return item(key, kind, metadata, media, errors)
 

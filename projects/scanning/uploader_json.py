@@ -5,6 +5,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .alt import alt_target, alt_value_problem, unmatched_alts, with_alt_files
 from .base import (
     LANGUAGE_TAGS,
     MEDIA_KINDS,
@@ -39,6 +40,7 @@ class _Files:
     media: list[FileEntry] = field(default_factory=list)
     batches: list[tuple[str, str, FileEntry]] = field(default_factory=list)
     singles: dict[tuple[str, str], FileEntry] = field(default_factory=dict)
+    alts: dict[tuple[str, str], FileEntry] = field(default_factory=dict)
 
 
 def prune(rel_dir: str) -> bool:
@@ -52,8 +54,9 @@ def scan(tree: Tree, language: str) -> ScanResult:
     batch, newest = _load_batches(files.batches, errors)
     singles = _match_singles(files.media, files.singles, language, errors)
     names = Counter(media.name for media in files.media)
-    items = [_media_item(media, batch, singles, names) for media in files.media]
+    items = [_media_item(media, batch, singles, names, files.alts) for media in files.media]
     errors += _orphan_entries(newest, names)
+    errors += unmatched_alts(files.alts, files.media)
     errors += [problem(each.key, each.error) for each in items if each.error]
     return ScanResult(items=items, errors=errors, unscanned=tree.unscanned)
 
@@ -65,6 +68,8 @@ def _sort_files(entries: list[FileEntry], errors: list[dict[str, str]]) -> _File
             _sort_metadata_file(entry, files, errors)
         elif entry.suffix in MEDIA_KINDS:
             files.media.append(entry)
+        elif (target := alt_target(entry)) is not None:
+            files.alts[target] = entry
         elif entry.suffix == ".json":
             files.singles[(entry.folder, entry.name)] = entry
         else:
@@ -177,7 +182,7 @@ def _orphan_entries(newest: dict[str, str], names: Counter) -> list[dict[str, st
     ]
 
 
-def _media_item(media: FileEntry, batch, singles, names: Counter) -> ScannedItem:
+def _media_item(media: FileEntry, batch, singles, names: Counter, alts) -> ScannedItem:
     if media.problem:
         return item(media.rel, MEDIA_KINDS[media.suffix], {}, [media], [media.problem])
     errors: list[str] = []
@@ -186,7 +191,7 @@ def _media_item(media: FileEntry, batch, singles, names: Counter) -> ScannedItem
     duplicated = names[media.name] > 1 and media.name in batch
     chosen = {} if duplicated else dict(batch.get(media.name, {}))
     chosen.update(_load_singles(media, singles.get(media.rel, {}), errors))
-    metadata = _valid_metadata(media, chosen, errors)
+    metadata = with_alt_files(_valid_metadata(media, chosen, errors), [media], alts, errors)
     if not chosen:
         errors.append(_no_metadata(media, names) if duplicated else _no_metadata(media))
     return item(media.rel, kind, metadata, [media], errors)
@@ -240,6 +245,8 @@ def _entry_problem(entry: object, source: str) -> str:
             return f"in {source} is invalid: {name!r} must be a list of strings."
     if not (entry.get("title", "").strip() or entry.get("description", "").strip()):
         return f"in {source} has neither a title nor a description."
+    if "alt" in entry and (problem := alt_value_problem(entry["alt"])):
+        return f"in {source} is invalid: {problem}."
     return ""
 
 

@@ -7,11 +7,15 @@ from datetime import datetime
 
 from projects.models import Project
 from projects.services import project_scan
+from publishing.services.accounts import account_for_project
 from publishing.services.task_sync import tasks_sync_for_project
 
 
 def project_ingest(*, project: Project, now: datetime | None = None) -> dict:
-    outcome = project_scan(project=project, now=now)
+    # Videos are checked against the limit of the account that will post them.
+    account = account_for_project(project)
+    limit = account.max_video_seconds if account is not None else None
+    outcome = project_scan(project=project, now=now, max_video_seconds=limit)
     sync = tasks_sync_for_project(project=project, now=now)
     report = outcome.report
     return {
