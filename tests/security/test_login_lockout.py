@@ -1,0 +1,52 @@
+"""django-axes locks an account after 5 failed logins; behind a proxy, a forged
+X-Forwarded-For does not reset the count. Failed logins become security events."""
+
+import pytest
+from axes.models import AccessAttempt
+from django.test import override_settings
+
+from security.models import SecurityEvent
+from tests.fixtures.publishing import UserFactory
+
+pytestmark = pytest.mark.django_db
+LOGIN = "/admin/login/"
+
+
+@pytest.fixture
+def staff(db):
+    user = UserFactory(username="alice", is_staff=True, is_superuser=True)
+    user.set_password("right-pass-1234")
+    user.save()
+    return user
+
+
+def login(client, password: str, forwarded: str):
+    return client.post(
+        LOGIN,
+        {"username": "alice", "password": password, "next": "/admin/"},
+        REMOTE_ADDR="10.0.0.1",  # the reverse proxy
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+
+
+@override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=5, TRUSTED_PROXY_COUNT=1)
+def test_five_failures_lock_the_account_even_with_forged_forwarded_for(client, staff):
+    for n in range(5):
+        # The client writes a new address each time; the proxy appends the real one.
+        login(client, "wrong", f"203.0.113.{n}, 192.0.2.50")
+    assert AccessAttempt.objects.get().ip_address == "192.0.2.50"
+    locked = login(client, "right-pass-1234", "203.0.113.99, 192.0.2.50")
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+    # The attempt made while locked out is a failed login too.
+    assert SecurityEvent.objects.filter(kind="login_failed").count() == 6
+    assert SecurityEvent.objects.filter(kind="lockout").exists()
+
+
+@override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=5, TRUSTED_PROXY_COUNT=1)
+def test_four_failures_do_not_lock_the_right_password_out(client, staff):
+    for n in range(4):
+        login(client, "wrong", f"203.0.113.{n}, 192.0.2.50")
+    response = login(client, "right-pass-1234", "192.0.2.50")
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(staff.pk)
