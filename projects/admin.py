@@ -36,7 +36,18 @@ class ProjectAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Content", {"fields": ("made_with_ai",)}),
+        (
+            "Content",
+            {
+                "fields": (
+                    "made_with_ai",
+                    "text_mode",
+                    "requires_approval",
+                    "language_mode",
+                    "thread_mode",
+                )
+            },
+        ),
         ("Worker-owned", {"fields": ("last_scan", "created", "updated")}),
     )
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -5,6 +6,7 @@ from django.db.models import Count, Q
 from projects.admin import ProjectAdmin
 from projects.models import Project
 from publishing.models import (
+    GeminiStatus,
     GeneratedText,
     MediaUpload,
     PublisherState,
@@ -12,8 +14,10 @@ from publishing.models import (
     PublishingTask,
     RateLimitState,
     TaskTransition,
+    ThreadPart,
     XAccount,
 )
+from publishing.selectors import gemini_outage_state
 from publishing.services.ingest import project_ingest
 from publishing.services.reconcile import publisher_pause, publisher_resume
 from publishing.services.retries import account_pause, account_resume
@@ -27,9 +31,38 @@ from publishing.services.task_actions import (
 )
 
 S = PublishingTask.Status
+DIRECT_MODE_NOTICE = (
+    "Direct mode: no GEMINI_API_KEY is set, so every post is composed from its metadata "
+    "by rules, without Gemini. Set GEMINI_API_KEY to have posts rewritten (docs/gemini.md)."
+)
 
 
-class PublishingProjectAdmin(ProjectAdmin):
+def gemini_notice(request) -> None:
+    """Say on the page how texts are being written: without a key, or while Gemini
+    fails, posts are composed directly."""
+    if not settings.GEMINI_API_KEY:
+        messages.info(request, DIRECT_MODE_NOTICE)
+    elif outage := gemini_outage_state():
+        messages.warning(
+            request, f"Gemini is failing ({outage.reason}); posts are composed directly meanwhile."
+        )
+
+
+class GeminiNoticeMixin:
+    """Shows gemini_notice on the list and edit pages (on GET: a POST redirects)."""
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET":
+            gemini_notice(request)
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "GET":
+            gemini_notice(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+class PublishingProjectAdmin(GeminiNoticeMixin, ProjectAdmin):
     """The projects admin, plus what publishing knows: task counts and "scan now"."""
 
     list_display = (*ProjectAdmin.list_display, "paused", "pending_tasks", "published_tasks")
@@ -122,8 +155,18 @@ class LogInline(admin.TabularInline):
         return False
 
 
+class ThreadPartInline(admin.TabularInline):
+    model = ThreadPart
+    extra = 0
+    can_delete = False
+    readonly_fields = ("index", "text", "weighted_length", "post_id", "posted_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False  # written by the dispatcher only
+
+
 @admin.register(PublishingTask)
-class PublishingTaskAdmin(admin.ModelAdmin):
+class PublishingTaskAdmin(GeminiNoticeMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "project",
@@ -141,7 +184,7 @@ class PublishingTaskAdmin(admin.ModelAdmin):
     raw_id_fields = ("project", "source", "account")
     date_hierarchy = "scheduled_at"
     show_full_result_count = False
-    inlines = (TransitionInline, LogInline)
+    inlines = (ThreadPartInline, TransitionInline, LogInline)
     actions = ("approve", "cancel", "retry", "publish_now")
     # Status moves only through services; the worker owns the outcome fields.
     readonly_fields = (
@@ -362,3 +405,17 @@ class MediaUploadAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # written by the dispatcher only
+
+
+@admin.register(GeminiStatus)
+class GeminiStatusAdmin(admin.ModelAdmin):
+    """Read-only: whether Gemini is failing, as the generator recorded it."""
+
+    list_display = ("__str__", "failures", "last_error", "last_error_at", "last_success_at")
+    readonly_fields = [f.name for f in GeminiStatus._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db.models import Count, Max, Min, Q, QuerySet
 
 from projects.selectors import project_ids_visible_to
-from publishing.models import PublishingLog, PublishingTask
+from publishing.models import GeminiStatus, PublishingLog, PublishingTask
 
 S = PublishingTask.Status
 
@@ -126,3 +128,35 @@ def project_statistics(project) -> dict:
         **times,
         "last_scan": project.last_scan,
     }
+
+
+@dataclass(frozen=True)
+class GeminiOutage:
+    """Gemini failing since `since` (posts are composed directly meanwhile)."""
+
+    since: datetime
+    failures: int
+    last_error: str
+    last_error_at: datetime | None
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"{self.last_error}; {self.failures} failed call(s) since "
+            f"{self.since.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        )
+
+
+def gemini_outage_state() -> GeminiOutage | None:
+    """The current Gemini outage, or None while Gemini answers. Without GEMINI_API_KEY
+    there is none: direct mode is then the configuration, not a failure. An outage
+    lasts from the first failed call until a call succeeds (publishing.services.
+    generation records both); monitoring's alert rules read it here."""
+    if not settings.GEMINI_API_KEY:
+        return None
+    status = GeminiStatus.objects.filter(pk=1, outage_since__isnull=False).first()
+    if status is None:
+        return None
+    return GeminiOutage(
+        status.outage_since, status.failures, status.last_error, status.last_error_at
+    )

@@ -8,7 +8,9 @@ direct mode (publishing.composer) as the fallback that always works.
   outcome is cached too: the next scan must not pay for the same failures again.
 - A failed call (quota, timeout, server, auth, bad request) falls back at once and starts
   an outage cool-down: Gemini is skipped, and posts composed directly, until it ends.
-  The start of an outage is logged at ERROR, for monitoring to alert on.
+  The outage is also recorded in the database (GeminiStatus: since when, how many failed
+  calls, the last error) until a call succeeds again; monitoring alerts on it through
+  publishing.selectors.gemini_outage_state(). Its start is logged at ERROR too.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from typing import Literal
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from publishing import prompts
 from publishing.composer import compose_post
 from publishing.geminiclient import GeminiError, GeminiResult, generate
-from publishing.models import GeneratedText
+from publishing.models import GeminiStatus, GeneratedText
 from publishing.textcount import is_valid, weighted_length
 
 logger = logging.getLogger(__name__)
@@ -170,6 +173,7 @@ def _ask(prompt: str, spend: _Spend) -> str:
         temperature=settings.GEMINI_TEMPERATURE,
         max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS,
     )
+    gemini_status_record_success()
     spend.add(result)
     return result.text.strip()
 
@@ -356,7 +360,28 @@ def gemini_outage_clear() -> None:
     cache.delete(OUTAGE_CACHE_KEY)
 
 
+def gemini_status_record_failure(error: GeminiError) -> None:
+    """A call failed: an outage begins (or goes on) as of now."""
+    now = timezone.now()
+    with transaction.atomic():
+        status, _ = GeminiStatus.objects.select_for_update().get_or_create(pk=1)
+        status.outage_since = status.outage_since or now
+        status.failures += 1
+        status.last_error = f"{error.kind}: {error}"[:2000]
+        status.last_error_at = now
+        status.save()
+
+
+def gemini_status_record_success() -> None:
+    """A call was answered: any outage is over."""
+    now = timezone.now()
+    fields = {"outage_since": None, "failures": 0, "last_success_at": now}
+    if not GeminiStatus.objects.filter(pk=1).update(**fields):
+        GeminiStatus.objects.get_or_create(pk=1, defaults=fields)
+
+
 def _outage_start(error: GeminiError) -> None:
+    gemini_status_record_failure(error)
     cooldown = settings.GEMINI_OUTAGE_COOLDOWN_SECONDS
     reason = f"{error.kind}: {error}"
     cache.set(OUTAGE_CACHE_KEY, reason, timeout=cooldown)
