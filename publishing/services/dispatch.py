@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
+from configuration.selectors import config_dict, config_value
 from projects.paths import PathNotAllowed, resolve_inside
 from publishing import selectors
 from publishing.models import PublishingLog, PublishingTask, XAccount
@@ -134,7 +135,7 @@ def concurrency_now() -> int:
     """MAX_CONCURRENT_TASKS, halved when CPU or memory runs hot, zero when critical.
 
     CPU is a moving average over about 30 s: one busy second must not stall posts."""
-    limits = settings.RESOURCE_THRESHOLDS
+    limits = config_dict("performance.throttle")
     cpu, memory = _load.cpu(), psutil.virtual_memory().percent
     level = "normal"
     if _over(cpu, limits.get("cpu_pause")) or _over(memory, limits.get("memory_pause")):
@@ -142,7 +143,7 @@ def concurrency_now() -> int:
     elif _over(cpu, limits.get("cpu_slow")) or _over(memory, limits.get("memory_slow")):
         level = "slowed"
     _load.report(level, cpu, memory)
-    slots = settings.MAX_CONCURRENT_TASKS
+    slots = config_value("publishing.max_concurrent_tasks")
     return {"normal": slots, "slowed": max(1, slots // 2), "paused": 0}[level]
 
 
@@ -258,7 +259,8 @@ class _Gate:
     def _left(self, account: XAccount) -> int:
         if account.pk not in self.budget:
             in_flight = selectors.tasks_in_flight(account_id=account.pk)
-            concurrency = settings.MAX_CONCURRENT_PER_ACCOUNT - in_flight
+            per_account = config_value("publishing.max_concurrent_per_account")
+            concurrency = per_account - in_flight
             self.budget[account.pk] = min(
                 concurrency, budget_available(account=account, now=self.now)
             )

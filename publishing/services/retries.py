@@ -10,10 +10,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from configuration.selectors import config_retry_policy
 from publishing.models import PublishingLog, PublishingTask, XAccount
 from publishing.services.accounts import account_for_project
 from publishing.services.budget import budget_record_refusal, refusal_reset_at
@@ -29,9 +29,9 @@ _rng = random.Random()
 
 
 def retry_policy(error_class: str) -> dict[str, int]:
-    """settings.PUBLISH_RETRY_POLICIES for the class, the "unknown" policy if it has none."""
-    policies = settings.PUBLISH_RETRY_POLICIES
-    return policies.get(error_class, policies["unknown"])
+    """The class's policy from the runtime configuration (publishing.retry); its default
+    is settings.PUBLISH_RETRY_POLICIES, the "unknown" policy for a class it lacks."""
+    return config_retry_policy(error_class)
 
 
 def backoff_delay(*, error_class: str, attempt: int, rng: random.Random | None = None) -> timedelta:
