@@ -7,16 +7,26 @@ import signal
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from projects.services import project_create
 from publishing.models import PublishingTask, ThreadPart
 from publishing.services import dispatch, reconcile
-from publishing.services.task_actions import task_retry
+from publishing.services.ingest import project_ingest
+from publishing.services.task_actions import task_edit_text, task_retry
 from publishing.services.threads import ThreadError, sentences, split_thread
 from publishing.textcount import weighted_length
 from publishing.xclient import XClient
 from publishing.xsandbox import DEMO_ACCOUNT
-from tests.fixtures.content import write_media
+from tests.fixtures.content import (
+    batch_path,
+    make_uploader_json_project,
+    metadata_entry,
+    video_name,
+    write_json,
+    write_media,
+)
 from tests.fixtures.publishing import ProjectRowFactory, TaskFactory
 
 S = PublishingTask.Status
@@ -105,7 +115,7 @@ def thread_project(tmp_path):
 
 
 def thread_task(account, project, **fields):
-    return TaskFactory(account=account, project=project, text=EN, **fields)
+    return TaskFactory(account=account, project=project, **{"text": EN, **fields})
 
 
 def chain(sandbox) -> list[dict]:
@@ -335,3 +345,61 @@ def test_a_worker_killed_mid_thread_resumes_it_without_duplicating_a_part(
     assert [[p["text"], p["id"]] for p in posts] == outcome["parts"]  # each part once
     assert [p["reply_to"] for p in posts] == [None] + [p["id"] for p in posts[:-1]]
     assert (outcome["status"], outcome["post_id"]) == ("published", posts[0]["id"])
+
+
+# --- texts for thread mode: scans and edits ----------------------------------------
+
+
+@pytest.mark.django_db
+def test_in_thread_mode_a_long_hand_written_text_becomes_a_task_not_an_error(
+    content_root, owner, sandbox_account, xsandbox
+):
+    folder = content_root / "blog"
+    (folder / "posts").mkdir(parents=True)
+    (folder / "posts" / "long.md").write_text(EN)
+    project = project_create(owner=owner, name="blog", path=str(folder), layout="plain")
+    refused = project_ingest(project=project)["invalid"]
+    project.thread_mode = True
+    project.save()
+
+    project_ingest(project=project)
+    dispatch.dispatch_once(ignore_schedule=True)
+
+    assert refused == [
+        {
+            "path": "posts/long.md",
+            "error": f"text is {weighted_length(EN)} weighted characters, limit 280",
+        }
+    ]
+    assert_one_chain(project.tasks.get(), xsandbox)
+
+
+@pytest.mark.django_db
+def test_in_thread_mode_direct_mode_keeps_the_whole_description(
+    content_root, owner, sandbox_account
+):
+    folder = make_uploader_json_project(content_root, n_videos=1)
+    name = video_name(folder, 1)
+    write_json(batch_path(folder, "en"), {name: metadata_entry(1, description=EN)})
+    project = project_create(owner=owner, name="videos", path=str(folder))
+    project.thread_mode, project.text_mode = True, "direct"
+    project.save()
+
+    project_ingest(project=project)
+
+    task = project.tasks.get()
+    assert EN in task.text and task.weighted_length > 280 and task.status == S.PENDING
+
+
+@pytest.mark.django_db
+def test_an_operator_may_write_a_long_text_in_thread_mode_until_a_part_is_on_x(
+    sandbox_account, xsandbox, thread_project
+):
+    task = thread_task(sandbox_account, thread_project, text="Short.")
+    task_edit_text(task=task, text=EN, actor="user:operator")
+    xsandbox.configure(self_replies_allowed=False)
+    dispatch.dispatch_once()
+    task.refresh_from_db()
+
+    with pytest.raises(ValidationError, match="thread with parts on X"):
+        task_edit_text(task=task, text="Something else.", actor="user:operator")
