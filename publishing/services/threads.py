@@ -227,9 +227,10 @@ def _send_part(task, client, part, parts, previous, media_ids):
 
 def _reply_refused(exc: XError, part: ThreadPart, parts: list[ThreadPart]) -> XError:
     posted = ", ".join(p.post_id for p in parts if p.post_id)
+    done = "Part 1 is" if part.index == 1 else f"Parts 1-{part.index} are"
     message = (
         f"X refused part {part.index + 1} of {len(parts)} as a reply ({exc}). "
-        f"Parts 1-{part.index} are on X ({posted}) and stay recorded. {REPLY_ADVICE}"
+        f"{done} on X ({posted}) and recorded. {REPLY_ADVICE}"
     )
     error = XError(message, error_class=ErrorClass.CONTENT, http_status=403)
     error.operation, error.rate_limit = "create_post", exc.rate_limit
