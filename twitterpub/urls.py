@@ -9,3 +9,7 @@ urlpatterns = [
     # /metrics, /health/live, /health/ready (docs/monitoring.md).
     path("", include("monitoring.urls")),
 ]
+
+# JSON errors under /api/ (security.api.errors), Django's pages elsewhere.
+handler404 = "security.api.errors.not_found"
+handler500 = "security.api.errors.server_error"

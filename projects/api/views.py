@@ -24,6 +24,8 @@ from projects.services import (
 
 _CREATE_FIELDS = {"name", "path", "language", "timezone", "layout"} | SCHEDULING_FIELDS
 
+# Ids in URLs: digits that fit a BigAutoField; anything else is a 404 from the router.
+ID_PATTERN = "[0-9]{1,18}"
 VIEW = "projects.view_project"
 CHANGE = "projects.change_project"
 
@@ -39,6 +41,7 @@ class ProjectViewSet(
     """Projects the caller owns or is a member of (superusers: all)."""
 
     serializer_class = ProjectSerializer
+    lookup_value_regex = ID_PATTERN
     queryset = Project.objects.none()  # for the schema; get_queryset scopes by user
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     permission_rules = {

@@ -8,6 +8,7 @@ from publishing.xclient import Credentials
 S = PublishingTask.Status
 ORDERINGS = ("id", "scheduled_at", "created", "priority")
 MAX_BULK = 500
+MAX_ID = 2**63 - 1  # BigAutoField; larger numbers cannot name a row
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -83,7 +84,7 @@ class TaskDetailSerializer(TaskSerializer):
 class TaskFilterSerializer(serializers.Serializer):
     """The task list's query parameters; anything else is ignored, a bad value is 400."""
 
-    project = serializers.IntegerField(required=False, min_value=1)
+    project = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     status = serializers.MultipleChoiceField(choices=S.choices, required=False)
     language = serializers.ChoiceField(choices=Language.choices, required=False)
     scheduled_after = serializers.DateTimeField(required=False)
@@ -107,7 +108,9 @@ class RescheduleSerializer(serializers.Serializer):
 
 class BulkSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=MAX_BULK
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        min_length=1,
+        max_length=MAX_BULK,
     )
 
 

@@ -11,8 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from projects.api.views import ProjectViewSet
+from projects.api.views import ID_PATTERN, ProjectViewSet
 from publishing.api.serializers import (
+    MAX_ID,
     BulkRescheduleSerializer,
     BulkResultSerializer,
     BulkSerializer,
@@ -108,6 +109,7 @@ class TaskViewSet(
     only before the task is published (PATCH)."""
 
     serializer_class = TaskSerializer
+    lookup_value_regex = ID_PATTERN
     pagination_class = TaskPagination
     queryset = PublishingTask.objects.none()  # for the schema; get_queryset scopes by user
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -273,6 +275,7 @@ class LogViewSet(viewsets.ReadOnlyModelViewSet):
     """Every attempt to publish, newest first."""
 
     serializer_class = LogSerializer
+    lookup_value_regex = ID_PATTERN
     pagination_class = LogPagination
     queryset = PublishingLog.objects.none()  # for the schema; get_queryset scopes by user
     permission_rules = {
@@ -291,8 +294,8 @@ class LogViewSet(viewsets.ReadOnlyModelViewSet):
         for param, lookup in (("task", "task_id"), ("project", "task__project_id")):
             value = self.request.query_params.get(param)
             if value is not None:
-                if not value.isdigit():
-                    raise ValidationError({param: [f"{param} must be a whole number."]})
+                if not value.isdigit() or int(value) > MAX_ID:
+                    raise ValidationError({param: [f"{param} must be a task or project id."]})
                 found[lookup] = int(value)
         return found
 
@@ -307,6 +310,7 @@ class XAccountViewSet(
     """X accounts. Credentials can be written, never read back."""
 
     serializer_class = XAccountSerializer
+    lookup_value_regex = ID_PATTERN
     queryset = XAccount.objects.prefetch_related("projects").order_by("handle")
     permission_rules = {
         "list": "publishing.view_xaccount",

@@ -15,6 +15,8 @@ from __future__ import annotations
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -86,3 +88,19 @@ def _summary(fields: dict) -> str:
 def error_body(exc: DjangoValidationError) -> dict:
     """The "error" object for one item of a bulk request that a service refused."""
     return {"code": "invalid", "message": " ".join(exc.messages)}
+
+
+def not_found(request, exception=None):
+    """handler404: the error shape under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        message = f"Nothing at {request.path}; see /api/v1/docs/ for the endpoints."
+        return JsonResponse({"error": {"code": "not_found", "message": message}}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """handler500: a bug. The error shape under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        message = "The server failed; the error is logged. Please report it."
+        return JsonResponse({"error": {"code": "server_error", "message": message}}, status=500)
+    return defaults.server_error(request)
