@@ -174,20 +174,31 @@ def _reconcile_account(
     for task in tasks:
         remote = matches.get(task.pk)
         if remote is not None and probes[task.pk] is not None:
-            _settle_thread_part(task, remote, now=now, report=report)
+            _settle_thread_part(task, remote, posts, now=now, report=report)
         else:
             _settle(task, remote, now=now, settle=settle, report=report)
 
 
 def _settle_thread_part(
-    task: PublishingTask, remote: _Remote, *, now: datetime, report: ReconcileReport
+    task: PublishingTask,
+    remote: _Remote,
+    posts: list[_Remote],
+    *,
+    now: datetime,
+    report: ReconcileReport,
 ) -> None:
-    """X has the thread's open part: record it, then publish the task when it was the
-    last part, or make it due again so the dispatcher sends the rest."""
-    head = thread_part_found(task, remote.post.id, at=remote.created or now)
-    if head is not None:
-        _publish(task, head.post_id, at=head.posted_at or now, note=FOUND_NOTE, report=report)
-        return
+    """X has the thread's open part: record it, and the parts after it that X has too
+    (after a database restore several may be missing); then publish the task when the
+    last part is on X, or make it due again so the dispatcher sends the rest."""
+    found: _Remote | None = remote
+    while found is not None:
+        head = thread_part_found(task, found.post.id, at=found.created or now)
+        if head is not None:
+            at = head.posted_at or now
+            _publish(task, head.post_id, at=at, note=FOUND_NOTE, report=report)
+            return
+        remote, probe = found, thread_probe(task)
+        found = _match([probe], _unowned(posts)).get(task.pk) if probe else None
     reason = f"{FOUND_NOTE}: thread part {remote.post.id}; the rest of the thread is due"
     report.found += task_transition(
         task=task, to=S.PENDING, actor=ACTOR, reason=reason, lease_expires_at=None

@@ -202,6 +202,23 @@ def test_after_a_refused_reply_a_retry_resumes_without_repeating_the_first_part(
     assert_one_chain(task, xsandbox)
 
 
+@pytest.mark.django_db
+def test_a_rate_limit_mid_thread_waits_for_the_reset_then_resumes_after_the_last_part(
+    sandbox_account, xsandbox, thread_project
+):
+    xsandbox.configure(rate_limits={"POST /2/tweets": 2})
+    task = thread_task(sandbox_account, thread_project)
+
+    dispatch.dispatch_once()
+    task.refresh_from_db()
+    waited = (task.status, task.error_class, len(chain(xsandbox)))
+    xsandbox.configure(rate_limits={"POST /2/tweets": 100})
+    dispatch.dispatch_once(now=timezone.now() + timedelta(hours=1))  # after the reset
+
+    assert waited == (S.RETRY_WAIT, "rate_limit", 2)
+    assert_one_chain(task, xsandbox)
+
+
 def fail_part(monkeypatch, sandbox, number: int, action: str) -> None:
     """Make X's answer to the `number`-th create of this test misbehave."""
     create = XClient.create_post
@@ -262,6 +279,22 @@ def test_a_lost_answer_to_the_last_part_publishes_the_task_with_the_first_parts_
     dispatch.dispatch_once()
     reconcile.tasks_reconcile(now=timezone.now() + timedelta(minutes=10))
 
+    assert_one_chain(task, xsandbox)
+
+
+@pytest.mark.django_db
+def test_several_unrecorded_parts_on_x_are_all_found_in_one_pass(
+    sandbox_account, xsandbox, thread_project
+):
+    task = thread_task(sandbox_account, thread_project)
+    dispatch.dispatch_once()
+    # As after a database restore: X has the whole thread, the database only part 1.
+    task.thread_parts.filter(index__gte=1).update(post_id="", posted_at=None)
+    PublishingTask.objects.filter(pk=task.pk).update(status=S.UNKNOWN, post_id="")
+
+    report = reconcile.tasks_reconcile(now=timezone.now() + timedelta(minutes=10))
+
+    assert report.found == 1 and report.resent == 0
     assert_one_chain(task, xsandbox)
 
 
