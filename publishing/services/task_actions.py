@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from publishing.models import PublishingTask
-from publishing.services.threads import MAX_TEXT_WEIGHT
 from publishing.services.transitions import ALLOWED, task_transition
 from publishing.textcount import normalize, weighted_length
+from publishing.threadsplit import MAX_TEXT_WEIGHT
 
 S = PublishingTask.Status
 # Statuses an operator may send back to the queue: nothing was sent, or X said no.

@@ -16,8 +16,8 @@ from publishing.models import PublishingTask, XAccount
 from publishing.scheduling import SlotPolicy, next_slots
 from publishing.services.accounts import account_for_project
 from publishing.services.generation import post_generate
-from publishing.services.threads import MAX_TEXT_WEIGHT
 from publishing.services.transitions import task_transition
+from publishing.threadsplit import MAX_TEXT_WEIGHT
 
 S = PublishingTask.Status
 ACTOR = "scanner"

@@ -15,8 +15,8 @@ from publishing.models import PublishingTask, ThreadPart
 from publishing.services import dispatch, reconcile
 from publishing.services.ingest import project_ingest
 from publishing.services.task_actions import task_edit_text, task_retry
-from publishing.services.threads import ThreadError, sentences, split_thread
 from publishing.textcount import weighted_length
+from publishing.threadsplit import ThreadError, sentences, split_thread
 from publishing.xclient import XClient
 from publishing.xsandbox import DEMO_ACCOUNT
 from tests.fixtures.content import (
