@@ -3,7 +3,9 @@ not) never get a 5xx, and every documented response matches the schema."""
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -33,7 +35,18 @@ schema = _schema()
 
 
 @pytest.fixture
-def admin_key(db, api_cache, settings):
+def wsgi_in_test_transaction():
+    """The WSGI handler closes "old" connections after each request, which would end
+    the test's transaction; Django's test client turns that off the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def admin_key(db, api_cache, settings, wsgi_in_test_transaction):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": RATES}
     root = user_in_role("Admin", "root", is_superuser=True)
     client = key_client(root, "Admin")
