@@ -20,7 +20,6 @@ from publishing.models import (
     RateLimitState,
     XAccount,
 )
-from publishing.services import generation
 from publishing.xclient import ErrorClass
 
 R = PerformanceMetric.Resolution
@@ -264,14 +263,9 @@ def accounts_paused_for_auth() -> list[XAccount]:
 
 
 def gemini_outage_reason() -> str:
-    """Why Gemini is being skipped, "" when it is not. Publishing keeps the outage in
-    the Django cache: with the default per-process cache, only outages seen by this
-    process are visible; set REDIS_URL so the worker and web share one."""
-    state = getattr(publishing_selectors, "gemini_outage_state", None)
-    if state is not None:
-        found = state()
-        return getattr(found, "reason", found) if found else ""
-    return generation.gemini_outage()
+    """Why Gemini is failing ("" while it answers), as publishing records it."""
+    outage = publishing_selectors.gemini_outage_state()
+    return outage.reason if outage else ""
 
 
 def security_burst(*, now: datetime) -> str:

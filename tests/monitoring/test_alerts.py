@@ -5,12 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.utils import timezone
 
 from monitoring.models import Alert, AlertRule, Notification
 from monitoring.services.alerts import alerts_evaluate
 from monitoring.services.notify import notifications_deliver
+from publishing.geminiclient import GeminiError
 from publishing.models import PublishingLog
 from publishing.services import generation
 from publishing.services.retries import account_pause, account_resume
@@ -259,14 +259,13 @@ def test_an_account_paused_by_an_operator_does_not_alert(samples, clock):
     assert clock.at(T0).fired == []
 
 
-def test_a_gemini_outage_alerts_and_clears(samples, clock, webhook, webhook_channel):
+def test_a_gemini_outage_alerts_and_clears(samples, clock, settings, webhook, webhook_channel):
+    settings.GEMINI_API_KEY = "test-key"
     builtin("gemini_outage")
-    cache.set(generation.OUTAGE_CACHE_KEY, "quota: 429 RESOURCE_EXHAUSTED", timeout=300)
-    try:
-        assert clock.at(T0).fired == ["gemini_outage"]
-        assert "429 RESOURCE_EXHAUSTED" in webhook.received[0]["message"]
-    finally:
-        generation.gemini_outage_clear()
+    generation.gemini_status_record_failure(GeminiError("quota", "429 RESOURCE_EXHAUSTED"))
+    assert clock.at(T0).fired == ["gemini_outage"]
+    assert "quota: 429 RESOURCE_EXHAUSTED" in webhook.received[0]["message"]
+    generation.gemini_status_record_success()
     assert clock.at(T0 + MINUTE).resolved == ["gemini_outage"]
 
 
