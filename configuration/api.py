@@ -1,9 +1,10 @@
-"""The runtime configuration over the API: thin views over configuration.services and
-configuration.selectors. A refused document answers 400 with every problem; nothing
-changes."""
+"""The runtime configuration over the API (mounted at /api/v1/config/): thin views over
+configuration.services and configuration.selectors. A refused document is a 400 whose
+`fields.config` lists every problem; nothing changes."""
 
 from django.urls import path
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +20,14 @@ from configuration.services import (
     config_rollback,
     config_version_create,
 )
+
+VIEW = "configuration.view_configversion"
+CHANGE = "configuration.add_configversion"  # a change or a rollback adds a version
+
+
+class ConfigCurrentSerializer(serializers.Serializer):
+    version = serializers.IntegerField(allow_null=True, help_text="null: the defaults.")
+    config = serializers.JSONField()
 
 
 class ConfigVersionSerializer(serializers.ModelSerializer):
@@ -39,14 +48,15 @@ class ConfigVersionDetailSerializer(ConfigVersionSerializer):
 
 
 class ConfigInputSerializer(serializers.Serializer):
-    """Either `config` (the document as JSON) or `text` in `format` (YAML by default)."""
+    """Either `config` (the document as JSON) or `text` in `format` (YAML by default).
+    What the document leaves out takes its default."""
 
     config = serializers.DictField(required=False)
-    text = serializers.CharField(required=False, trim_whitespace=False)
+    text = serializers.CharField(required=False, trim_whitespace=False, max_length=100_000)
     format = serializers.ChoiceField(choices=FORMATS, default="yaml")
     comment = serializers.CharField(required=False, default="", max_length=500, allow_blank=True)
     based_on = serializers.IntegerField(
-        required=False, min_value=0, help_text="Refuse (409) if another version was saved since."
+        required=False, min_value=0, help_text="Refused (409) if another version was saved since."
     )
 
     def validate(self, attrs):
@@ -55,42 +65,57 @@ class ConfigInputSerializer(serializers.Serializer):
         return attrs
 
 
-def _refused(exc: Exception) -> Response:
+class ConfigRollbackSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    comment = serializers.CharField(required=False, default="", max_length=500, allow_blank=True)
+
+
+class ConfigConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+def _refusal(exc: Exception) -> exceptions.APIException:
     if isinstance(exc, ConfigInvalid):
-        return Response({"problems": exc.problems}, status=status.HTTP_400_BAD_REQUEST)
+        return exceptions.ValidationError({"config": exc.problems})
     if isinstance(exc, ConfigVersionMissing):
-        return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+        return exceptions.NotFound(str(exc))
     if isinstance(exc, ConfigConflict):
-        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-    return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return ConfigConflictError(str(exc))
+    return exceptions.ValidationError({"config": [str(exc)]})  # ConfigUnchanged
 
 
 REFUSALS = (ConfigInvalid, ConfigConflict, ConfigUnchanged, ConfigVersionMissing)
 
 
 class ConfigCurrentView(APIView):
-    """GET: the configuration in force and its version (null: the defaults)."""
+    """The configuration in force and its version (null: the defaults from settings)."""
 
+    permission_rules = {"get": VIEW}
+
+    @extend_schema(responses=ConfigCurrentSerializer)
     def get(self, request):
         return Response({"version": config_active_number(), "config": config_document()})
 
 
 class ConfigVersionListView(APIView):
-    """GET: the stored versions, newest first. POST: store a new version."""
+    """The stored versions, newest first (the first is in force); POST stores a new one."""
 
+    permission_rules = {"get": VIEW, "post": CHANGE}
+
+    @extend_schema(responses=ConfigVersionSerializer(many=True))
     def get(self, request):
         return Response(ConfigVersionSerializer(config_versions()[:100], many=True).data)
 
+    @extend_schema(request=ConfigInputSerializer, responses={201: ConfigVersionDetailSerializer})
     def post(self, request):
         given = ConfigInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
         try:
-            document = (
-                data["config"]
-                if "config" in data
-                else config_parse(data["text"], fmt=data["format"])
-            )
+            document = data.get("config")
+            if document is None:
+                document = config_parse(data["text"], fmt=data["format"])
             version = config_version_create(
                 document=document,
                 author=request.user,
@@ -99,50 +124,51 @@ class ConfigVersionListView(APIView):
                 based_on=data.get("based_on"),
             )
         except REFUSALS as exc:
-            return _refused(exc)
+            raise _refusal(exc) from None
         body = ConfigVersionDetailSerializer(version).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
 class ConfigVersionDetailView(APIView):
-    """GET: one version with its document."""
+    """One stored version with its whole document."""
 
-    def get(self, request, number: int):
-        version = config_versions().filter(number=number).first()
+    permission_rules = {"get": VIEW}
+
+    @extend_schema(responses=ConfigVersionDetailSerializer)
+    def get(self, request, pk: int):
+        version = config_versions().filter(number=pk).first()
         if version is None:
-            return _refused(ConfigVersionMissing(f"there is no configuration version {number}"))
+            raise exceptions.NotFound(f"there is no configuration version {pk}")
         return Response(ConfigVersionDetailSerializer(version).data)
 
 
 class ConfigRollbackView(APIView):
-    """POST: put version `number` back in force, as a new version equal to it."""
+    """Put an old version back in force, as a new version equal to it."""
 
-    def post(self, request, number: int):
-        comment = str(request.data.get("comment", ""))[:500]
+    permission_rules = {"post": CHANGE}
+
+    @extend_schema(request=ConfigRollbackSerializer, responses={201: ConfigVersionDetailSerializer})
+    def post(self, request):
+        given = ConfigRollbackSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
         try:
             version = config_rollback(
-                number=number,
+                number=given.validated_data["version"],
                 author=request.user,
                 author_name=request.user.get_username(),
-                comment=comment,
+                comment=given.validated_data["comment"],
             )
         except REFUSALS as exc:
-            return _refused(exc)
+            raise _refusal(exc) from None
         body = ConfigVersionDetailSerializer(version).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+# Mounted under /api/v1/config/ by twitterpub/api_urls.py. The version number is `pk`
+# and the detail route's name ends in -detail, as the router's are.
 urlpatterns = [
-    path("config/", ConfigCurrentView.as_view(), name="config-current"),
-    path("config/versions/", ConfigVersionListView.as_view(), name="config-versions"),
-    path(
-        "config/versions/<int:number>/",
-        ConfigVersionDetailView.as_view(),
-        name="config-version",
-    ),
-    path(
-        "config/versions/<int:number>/rollback/",
-        ConfigRollbackView.as_view(),
-        name="config-rollback",
-    ),
+    path("", ConfigCurrentView.as_view(), name="config-current"),
+    path("versions/", ConfigVersionListView.as_view(), name="config-version-list"),
+    path("versions/<int:pk>/", ConfigVersionDetailView.as_view(), name="config-version-detail"),
+    path("rollback/", ConfigRollbackView.as_view(), name="config-rollback"),
 ]

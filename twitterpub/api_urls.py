@@ -32,6 +32,8 @@ router.register("accounts", XAccountViewSet, basename="account")
 
 urlpatterns = [
     path("", include(router.urls)),
+    # The runtime configuration (docs/configuration.md).
+    path("config/", include("configuration.api")),
     path("schema/", _documented(SpectacularAPIView).as_view(), name="api-schema"),
     path(
         "docs/",
