@@ -9,13 +9,15 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from projects.services import project_create
 from publishing.models import PublishingTask, ThreadPart
 from publishing.services import dispatch, reconcile
 from publishing.services.ingest import project_ingest
 from publishing.services.task_actions import task_edit_text, task_retry
-from publishing.textcount import weighted_length
+from publishing.textcount import normalize, weighted_length
 from publishing.threadsplit import ThreadError, sentences, split_thread
 from publishing.xclient import XClient
 from publishing.xsandbox import DEMO_ACCOUNT
@@ -98,6 +100,31 @@ def test_a_sentence_longer_than_a_post_is_cut_at_words_then_between_cjk_characte
 def test_sentences_split_after_english_and_cjk_sentence_punctuation():
     assert sentences('One. "Two!" Three?\nFour') == ["One. ", '"Two!" ', "Three?\n", "Four"]
     assert sentences("一。二！三？「四。」五") == ["一。", "二！", "三？", "「四。」", "五"]
+
+
+PIECES = st.sampled_from(
+    ["Word", "word.", "Sentence!", "why?", "，", "、", "。", "纸飞机", "紙飛行機", "🎥",
+     "👨‍👩‍👧", "https://example.com/x", "x.com", "#Tag", "\n", " ", "  ", "é", "…"]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(pieces=st.lists(PIECES, min_size=1, max_size=400), limit=st.integers(40, 300))
+def test_any_text_splits_into_numbered_parts_within_the_limit_losing_nothing(pieces, limit):
+    text = " ".join(pieces)
+
+    try:
+        parts = split_thread(text, limit, max_parts=1000)
+    except ThreadError:
+        return  # only when a limit leaves no room for a thread at all
+
+    assert all(weighted_length(part) <= limit for part in parts)
+    if len(parts) > 1:
+        assert [NUMBER.search(p).group(1) for p in parts] == [
+            str(i) for i in range(1, len(parts) + 1)
+        ]
+    kept = "".join(bodies(parts) if len(parts) > 1 else parts)
+    assert "".join(kept.split()) == "".join(normalize(text).split())
 
 
 def test_a_text_needing_too_many_parts_is_refused():
