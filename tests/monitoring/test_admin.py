@@ -1,0 +1,91 @@
+"""The admin as the operator's console for monitoring: the overview page, the error
+center's actions, notification retries, and webhook secrets never shown."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from monitoring.models import Alert, AlertRule, ErrorGroup, Notification, NotificationChannel
+from publishing.models import PublishingLog
+from tests.fixtures.publishing import TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(client, django_user_model):
+    user = django_user_model.objects.create_superuser("root", password="root-pass-1234")
+    client.force_login(user)
+    return client
+
+
+def test_the_overview_shows_health_alerts_and_costs(operator):
+    TaskFactory.create_batch(3, status="pending", text="Hello https://example.com")
+    now = timezone.now()
+    Alert.objects.create(
+        rule=AlertRule.objects.get(name="CPU high"),
+        message="cpu_percent > 80 for 5 min (now 97)",
+        started_at=now,
+        last_seen_at=now,
+    )
+    page = operator.get(reverse("admin:monitoring_overview_changelist")).content.decode()
+    assert "Health: fail" in page  # no worker has checked in
+    assert "no worker has checked in" in page
+    assert "cpu_percent &gt; 80 for 5 min (now 97)" in page
+    assert "<td>waiting in the queue</td><td>3</td><td>3</td><td>0.6</td>" in page
+
+
+def test_error_groups_are_acknowledged_and_resolved_from_the_list(operator):
+    PublishingLog.objects.create(
+        task=TaskFactory(), status="failure", error_class="network", execution_time=0.1
+    )
+    from monitoring.services.errors import error_groups_ingest
+
+    error_groups_ingest(now=timezone.now())
+    group = ErrorGroup.objects.get()
+    url = reverse("admin:monitoring_errorgroup_changelist")
+    page = operator.get(url).content.decode()
+    assert 'class="field-last_24h">1<' in page
+
+    operator.post(url, {"action": "acknowledge", "_selected_action": [group.pk]})
+    group.refresh_from_db()
+    assert (group.status, group.acknowledged_by) == ("acknowledged", "root")
+    operator.post(url, {"action": "resolve", "_selected_action": [group.pk]})
+    group.refresh_from_db()
+    assert group.status == "resolved"
+
+
+def test_a_failed_notification_is_queued_again_from_the_list(operator):
+    now = timezone.now()
+    alert = Alert.objects.create(
+        rule=AlertRule.objects.get(name="CPU high"), message="m", started_at=now, last_seen_at=now
+    )
+    channel = NotificationChannel.objects.create(name="mail", kind="email", target="a@b.c")
+    notification = Notification.objects.create(
+        alert=alert,
+        channel=channel,
+        event="firing",
+        status="failed",
+        attempts=6,
+        next_attempt_at=now,
+        last_error="SMTPServerDisconnected",
+    )
+    url = reverse("admin:monitoring_notification_changelist")
+    assert "SMTPServerDisconnected" in operator.get(url).content.decode()
+    operator.post(url, {"action": "retry", "_selected_action": [notification.pk]})
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("pending", 0)
+
+
+def test_a_webhook_url_is_never_shown_back_and_survives_an_edit(operator):
+    secret_url = "https://hooks.example.com/services/T000/B000/SECRETXYZ"
+    channel = NotificationChannel.objects.create(name="slack", kind="webhook", target=secret_url)
+    url = reverse("admin:monitoring_notificationchannel_change", args=[channel.pk])
+    assert "SECRETXYZ" not in operator.get(url).content.decode()
+
+    response = operator.post(
+        url, {"name": "slack ops", "kind": "webhook", "enabled": "on", "target": ""}
+    )
+    assert response.status_code == 302
+    channel.refresh_from_db()
+    assert (channel.name, channel.target) == ("slack ops", secret_url)
