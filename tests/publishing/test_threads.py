@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -463,3 +464,18 @@ def test_an_operator_may_write_a_long_text_in_thread_mode_until_a_part_is_on_x(
 
     with pytest.raises(ValidationError, match="thread with parts on X"):
         task_edit_text(task=task, text="Something else.", actor="user:operator")
+
+
+@pytest.mark.django_db
+def test_the_task_admin_page_shows_each_part_and_its_post_id(
+    client, django_user_model, sandbox_account, xsandbox, thread_project
+):
+    task = thread_task(sandbox_account, thread_project)
+    dispatch.dispatch_once()
+    client.force_login(django_user_model.objects.create_superuser("root", password="pw-12345"))
+
+    page = client.get(reverse("admin:publishing_publishingtask_change", args=[task.pk]))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert all(part.post_id in html for part in task.thread_parts.all())
