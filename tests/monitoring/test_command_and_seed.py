@@ -1,0 +1,57 @@
+"""The seeded defaults, the worker's schedules and `manage.py monitor`."""
+
+import json
+from io import StringIO
+
+from django.core.management import call_command
+from django_q.models import Schedule
+
+from monitoring.models import AlertRule, PerformanceMetric
+from monitoring.services.schedules import schedules_ensure
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command("monitor", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_seed_thresholds_are_the_defaults(db):
+    rules = {
+        r.metric: (r.operator, r.value, r.duration_minutes)
+        for r in AlertRule.objects.filter(kind="threshold")
+    }
+    assert rules == {
+        "cpu_percent": ("gt", 80.0, 5),
+        "memory_percent": ("gt", 85.0, 5),
+        "disk_percent": ("gt", 90.0, 5),
+    }
+    checks = set(AlertRule.objects.filter(kind="builtin").values_list("check_name", flat=True))
+    assert checks == {"x_auth_paused", "gemini_outage", "security_burst"}
+
+
+def test_the_worker_schedules_exist_and_are_repaired(db):
+    schedules = dict(
+        Schedule.objects.filter(name__startswith="monitoring.").values_list("name", "func")
+    )
+    assert schedules == {
+        "monitoring.minute": "monitoring.tasks.monitor_minute",
+        "monitoring.hourly": "monitoring.tasks.monitor_hourly",
+    }
+    Schedule.objects.filter(name="monitoring.minute").delete()
+    assert schedules_ensure() == ["monitoring.minute"]
+    assert schedules_ensure() == []
+
+
+def test_monitor_once_runs_a_pass_and_reports_it(db):
+    AlertRule.objects.all().delete()
+    report = json.loads(run("once", "--json"))
+    assert report["sample"] >= 11
+    assert report["alerts"] == {"fired": [], "resolved": [], "broken": []}
+    assert PerformanceMetric.objects.filter(name="cpu_percent").exists()
+
+
+def test_monitor_status_shows_health_and_costs(db):
+    out = run("status")
+    assert "health:" in out
+    assert "pending_queue:" in out
