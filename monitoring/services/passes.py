@@ -11,7 +11,7 @@ from datetime import datetime
 from monitoring.services.alerts import alerts_evaluate
 from monitoring.services.errors import error_groups_ingest
 from monitoring.services.notify import notifications_deliver
-from monitoring.services.retention import metrics_prune, metrics_rollup
+from monitoring.services.retention import alerts_prune, metrics_prune, metrics_rollup
 from monitoring.services.sampling import heartbeat_beat, metrics_sample
 
 logger = logging.getLogger(__name__)
@@ -30,11 +30,12 @@ def monitor_pass(*, now: datetime) -> dict:
 
 
 def maintenance_pass(*, now: datetime) -> dict:
-    """Every hour: downsample, then drop what is past its retention."""
+    """Every hour: downsample, then drop samples and old alerts past their retention."""
     return _steps(
         now,
         rollup=lambda now: metrics_rollup(now=now),
         prune=lambda now: metrics_prune(now=now),
+        alerts=lambda now: alerts_prune(now=now),
     )
 
 

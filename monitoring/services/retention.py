@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import F, FloatField, Max, Min, Sum
 from django.db.models.functions import Coalesce, Trunc
 
-from monitoring.models import PerformanceMetric
+from monitoring.models import Alert, PerformanceMetric
 
 R = PerformanceMetric.Resolution
 # A sample stamped just before the hour may commit just after it: wait this long
@@ -41,6 +41,13 @@ def metrics_prune(*, now: datetime) -> int:
         )
         deleted += old.delete()[0]
     return deleted
+
+
+def alerts_prune(*, now: datetime) -> int:
+    """Delete resolved alerts (and their notifications) past their retention."""
+    keep = timedelta(days=settings.MONITORING_RETENTION["alerts_days"])
+    old = Alert.objects.filter(status=Alert.Status.RESOLVED, resolved_at__lt=now - keep)
+    return old.delete()[0]
 
 
 def _rollup(*, source: str, target: str, until: datetime) -> int:

@@ -91,3 +91,25 @@ def test_rollup_and_pruning_bound_the_rows_a_series_keeps(db, settings):
     metrics_prune(now=now)
     counts = {r: PerformanceMetric.objects.filter(resolution=r).count() for r in R.values}
     assert counts == {R.RAW: 2 * 24 * 60, R.HOUR: 5 * 24 - 1, R.DAY: 10 - 1}
+
+
+def test_resolved_alerts_are_kept_for_their_retention_and_firing_ones_always(db, settings):
+    from monitoring.models import Alert, AlertRule
+    from monitoring.services.retention import alerts_prune
+
+    settings.MONITORING_RETENTION = {**settings.MONITORING_RETENTION, "alerts_days": 90}
+    rule = AlertRule.objects.get(name="CPU high")
+    now = DAY0 + timedelta(days=200)
+    long_ago = DAY0
+    for status, resolved_at in [("resolved", long_ago), ("resolved", now), ("firing", None)]:
+        Alert.objects.create(
+            rule=rule,
+            subject=status + str(resolved_at),
+            status=status,
+            message="m",
+            started_at=long_ago,
+            last_seen_at=long_ago,
+            resolved_at=resolved_at,
+        )
+    assert alerts_prune(now=now) == 1
+    assert sorted(Alert.objects.values_list("status", flat=True)) == ["firing", "resolved"]

@@ -288,6 +288,8 @@ MONITORING_RETENTION = {
     "raw_days": env.int("MONITORING_RAW_DAYS", default=7),
     "hour_days": env.int("MONITORING_HOURLY_DAYS", default=90),
     "day_days": env.int("MONITORING_DAILY_DAYS", default=5 * 365),
+    # Resolved alerts, with their notifications.
+    "alerts_days": env.int("MONITORING_ALERT_DAYS", default=90),
 }
 # The disk whose use is sampled and checked by /health/ready (its nearest existing parent).
 MONITORING_DISK_PATH = env.str("MONITORING_DISK_PATH", default=str(DATA_DIR))
