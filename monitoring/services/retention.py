@@ -1,7 +1,7 @@
 """Downsampling and retention of PerformanceMetric: raw samples become hourly means,
 hourly means become daily ones, and each resolution is kept for its own time
 (MONITORING_RETENTION). About 15 series sampled each minute come to ~150,000 raw rows
-(7 days), ~32,000 hourly rows (90 days) and ~5,500 daily rows a year."""
+(7 days), ~32,000 hourly rows (90 days) and ~5,500 daily rows per year kept."""
 
 from __future__ import annotations
 
