@@ -141,6 +141,8 @@ class PublishingTask(models.Model):
             # Reconciliation: tasks whose outcome on X is unknown.
             models.Index(fields=["claimed_at"], condition=Q(status="unknown"), name="task_unknown"),
             models.Index(fields=["project", "status"], name="task_project_status"),
+            # The API's task list ordered by schedule (cursor pages, either direction).
+            models.Index(fields=["scheduled_at", "id"], name="task_schedule_order"),
         ]
 
     def __str__(self) -> str:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from security.models import APIKey
@@ -134,10 +135,14 @@ def _touch(api_key: APIKey, now: datetime) -> None:
 
 def apikey_permissions(api_key: APIKey) -> frozenset[str]:
     """What the key may do: its role's permissions, capped by its user's."""
-    role = _role_permissions(api_key.role)
-    if api_key.user.is_superuser:
-        return frozenset(role)
-    return frozenset(role & api_key.user.get_all_permissions())
+    permissions = Permission.objects.filter(group=api_key.role_id)
+    if not api_key.user.is_superuser:
+        # One query: the role's permissions that the user also holds, through any of
+        # their groups or directly.
+        user = api_key.user
+        permissions = permissions.filter(Q(group__user=user) | Q(user=user))
+    pairs = permissions.values_list("content_type__app_label", "codename").distinct()
+    return frozenset(f"{app_label}.{codename}" for app_label, codename in pairs)
 
 
 def _role_permissions(group: Group) -> set[str]:

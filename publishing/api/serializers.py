@@ -12,8 +12,9 @@ MAX_ID = 2**63 - 1  # BigAutoField; larger numbers cannot name a row
 
 
 class TaskSerializer(serializers.ModelSerializer):
-    project_name = serializers.CharField(source="project.name", read_only=True)
-    account = serializers.CharField(source="account.handle", read_only=True, allow_null=True)
+    # Annotated by the views (TaskViewSet.base_queryset).
+    project_name = serializers.CharField(read_only=True)
+    account = serializers.CharField(source="account_handle", read_only=True, allow_null=True)
 
     class Meta:
         model = PublishingTask
