@@ -63,3 +63,36 @@ def _explicit(conf: dict) -> list[Error]:
             )
         )
     return errors
+
+
+# A create's connect and its read may each take the whole client timeout.
+IN_FLIGHT_FACTOR = 2
+
+
+@register()
+def timeout_settings(app_configs=None, **kwargs) -> list[Error]:
+    """The claim lease and the reconciliation settle time must outlast a create in
+    flight, or a post X is still accepting is taken for lost and sent again."""
+    longest = IN_FLIGHT_FACTOR * settings.X_API_TIMEOUT_SECONDS
+    rules = [
+        (
+            "PUBLISH_LEASE_SECONDS",
+            6,
+            "A lease that ends while the create is in flight lets reconciliation resend it.",
+        ),
+        (
+            "RECONCILE_SETTLE_SECONDS",
+            7,
+            "Reconciliation would call a post missing from the timeline before it could land.",
+        ),
+    ]
+    return [
+        _error(
+            f"{name} ({getattr(settings, name)}) must be at least {IN_FLIGHT_FACTOR} x "
+            f"X_API_TIMEOUT_SECONDS ({settings.X_API_TIMEOUT_SECONDS:g}) = {longest:g} s.",
+            f"{why} Raise {name} or lower X_API_TIMEOUT_SECONDS.",
+            n,
+        )
+        for name, n, why in rules
+        if getattr(settings, name) < longest
+    ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.db.models import Count, Q
 
 from projects.models import Project
@@ -74,19 +75,24 @@ def _store(reading: _Reading, now: datetime) -> None:
     # only goes down, so a late answer with a higher `remaining` must not win.
     newer = Q(reset_at__lt=reset_at) | Q(reset_at=reset_at, remaining__gt=reading.remaining)
     if not rows.filter(newer).update(**values, updated=now):
-        RateLimitState.objects.get_or_create(
-            scope=reading.scope, bucket=reading.bucket, defaults=values
+        # No row yet, or ours is older: INSERT OR IGNORE cannot fail the transaction
+        # when a concurrent worker inserts the same bucket first.
+        RateLimitState.objects.bulk_create(
+            [RateLimitState(scope=reading.scope, bucket=reading.bucket, **values)],
+            ignore_conflicts=True,
         )
 
 
 def budget_record(*, account: XAccount, rate_limit: RateLimit, now: datetime) -> None:
-    """Remember the buckets of one POST /2/tweets answer (success or error). Answers of
-    other endpoints are ignored, so callers may pass any XError's rate_limit."""
+    """Remember the buckets of one POST /2/tweets answer (success or error), in one
+    transaction (one write lock on SQLite, not one per bucket). Answers of other
+    endpoints are ignored, so callers may pass any XError's rate_limit."""
     if not _from_post_create(rate_limit):
         return
-    for reading in _readings(rate_limit, user=user_scope(account)):
-        if reading.complete:
-            _store(reading, now)
+    with transaction.atomic():
+        for reading in _readings(rate_limit, user=user_scope(account)):
+            if reading.complete:
+                _store(reading, now)
 
 
 def _refused(rate_limit: RateLimit, *, user: str = "") -> list[_Reading]:
@@ -115,31 +121,47 @@ def _buckets(account: XAccount):
     return RateLimitState.objects.filter(Q(scope=user_scope(account)) | Q(scope=APP_SCOPE))
 
 
-def _in_flight(account: XAccount) -> dict[str, int]:
+def _left(row: RateLimitState, now: datetime) -> int | None:
+    """A bucket's remaining count; a bucket past its reset is full, or unknown when its
+    limit is (None, or a 0 no window can refill): never stuck at "nothing left", since
+    only a post sent after the reset brings X's new count."""
+    if row.reset_at > now:
+        return row.remaining
+    return row.limit or None
+
+
+def budgets_available(
+    *, accounts: list[XAccount], now: datetime, in_flight: dict[int | None, int] | None = None
+) -> dict[int, int]:
+    """budget_available for several accounts in two queries (one if the caller has
+    counted `in_flight` already): {account pk: creates}."""
     # Sent or about to be sent, not yet in the headers: without this, concurrent
     # workers would each spend the same last unit. Counting a post whose answer has
     # just been recorded twice only errs on the safe side.
-    publishing = PublishingTask.objects.filter(status=S.PUBLISHING)
-    return publishing.aggregate(app=Count("id"), user=Count("id", filter=Q(account=account)))
-
-
-def _left(row: RateLimitState, now: datetime) -> int | None:
-    """A bucket's remaining count; a bucket past its reset is full (or unknown)."""
-    if row.reset_at > now:
-        return row.remaining
-    return row.limit
+    flying = tasks_in_flight_by_account() if in_flight is None else in_flight
+    scopes = [user_scope(account) for account in accounts]
+    rows = list(RateLimitState.objects.filter(scope__in=[*scopes, APP_SCOPE]))
+    app = [_left(row, now) for row in rows if row.scope == APP_SCOPE]
+    app_left = [left - sum(flying.values()) for left in app if left is not None]
+    budgets = {}
+    for account in accounts:
+        mine = [_left(row, now) for row in rows if row.scope == user_scope(account)]
+        left = app_left + [n - flying.get(account.pk, 0) for n in mine if n is not None]
+        budgets[account.pk] = max(0, min(left)) if left else UNKNOWN_BUDGET
+    return budgets
 
 
 def budget_available(*, account: XAccount, now: datetime) -> int:
     """How many creates `account` may send now without being refused (0 or more);
     UNKNOWN_BUDGET when X has not told us any limit yet."""
-    in_flight = _in_flight(account)
-    left = []
-    for row in _buckets(account):
-        remaining = _left(row, now)
-        if remaining is not None:
-            left.append(remaining - in_flight["app" if row.scope == APP_SCOPE else "user"])
-    return max(0, min(left)) if left else UNKNOWN_BUDGET
+    return budgets_available(accounts=[account], now=now)[account.pk]
+
+
+def tasks_in_flight_by_account() -> dict[int | None, int]:
+    """Claimed tasks (publishing) per account, in one query."""
+    publishing = PublishingTask.objects.filter(status=S.PUBLISHING).order_by()
+    counts = publishing.values_list("account_id").annotate(n=Count("id"))
+    return dict(counts)
 
 
 def budget_next_reset(*, account: XAccount, now: datetime) -> datetime | None:

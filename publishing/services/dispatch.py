@@ -1,10 +1,11 @@
 """Publishing due tasks, exactly once.
 
-A pass: expire dead workers' leases, release tasks whose retry time has come, then in
-rounds claim a batch of due tasks (row locks with SKIP LOCKED on PostgreSQL, an
-IMMEDIATE write transaction on SQLite, and a compare-and-set in both), within each
-account's rate budget, each account's and the whole publisher's concurrency, and each
-project's daily cap; publish the batch concurrently; record each post id the moment X
+A pass: expire dead workers' leases, release tasks whose retry time has come, then
+claim due tasks (row locks with SKIP LOCKED on PostgreSQL, an IMMEDIATE write
+transaction on SQLite, and a compare-and-set in both) within each account's rate
+budget, each account's and the whole publisher's concurrency, and each project's daily
+cap, into the slots of a long-lived pool of publishing threads; each slot is refilled
+the moment its post is done (no batch barrier). Each post id is recorded the moment X
 answers. Failures go through the retry policies; ambiguous outcomes wait for
 reconciliation and are never sent again blindly."""
 
@@ -17,19 +18,21 @@ import socket
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
 import psutil
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from configuration.selectors import config_dict, config_value
 from projects.paths import PathNotAllowed, resolve_inside
 from publishing import selectors
-from publishing.models import PublishingLog, PublishingTask, XAccount
+from publishing.models import PublishingLog, PublishingTask, TaskTransition, XAccount
 from publishing.scheduling import lateness_status
 from publishing.services.accounts import (
     account_client,
@@ -37,9 +40,10 @@ from publishing.services.accounts import (
     account_for_project,
 )
 from publishing.services.budget import (
-    budget_available,
     budget_record,
+    budgets_available,
     project_daily_remaining,
+    tasks_in_flight_by_account,
 )
 from publishing.services.media import media_id_for
 from publishing.services.reconcile import (
@@ -50,7 +54,7 @@ from publishing.services.reconcile import (
 )
 from publishing.services.retries import task_fail, tasks_release_due_retries
 from publishing.services.threads import thread_needed, thread_send
-from publishing.services.transitions import task_transition
+from publishing.services.transitions import check_transition, task_transition
 from publishing.xclient import ErrorClass, XClient, XError
 
 logger = logging.getLogger(__name__)
@@ -76,6 +80,15 @@ class DispatchReport:
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
+    def add(self, other: DispatchReport) -> None:
+        """Add `other`'s counters to these (the loop's totals)."""
+        for name in _COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+# The counters, named once: the dataclass's int fields.
+_COUNTERS = tuple(f.name for f in fields(DispatchReport) if f.type in (int, "int"))
+
 
 def dispatch_once(
     *,
@@ -98,21 +111,24 @@ def dispatch_once(
     leases_expire(now=now)
     _reconcile_now_and_then(now)
     tasks_release_due_retries(now=now)
-    remaining = limit or settings.DISPATCH_BATCH_SIZE
-    while remaining > 0:
+    flight = _Flight(report)
+    limit = limit or settings.DISPATCH_BATCH_SIZE
+    while True:
+        # Refill the slots that are free now; wait for one to free only when none is.
+        free = min(flight.slots() - len(flight), limit - report.claimed)
         batch = tasks_claim_batch(
             now=now,
-            size=min(remaining, concurrency_now()),
+            size=free,
             ignore_schedule=ignore_schedule,
             project_id=project_id,
             report=report,
         )
-        if not batch:
-            break
-        remaining -= len(batch)
-        _publish_batch(batch, report)
+        report.claimed += len(batch)
+        flight.start(batch)
+        # Fewer than asked for: nothing more is due now; claim again when a slot frees.
+        if (free <= 0 or len(batch) < free) and not flight.settle_one():
+            return report
         now = timezone.now()
-    return report
 
 
 _last_reconcile = [0.0]
@@ -181,6 +197,25 @@ class _Load:
 _load = _Load()
 
 
+# --- writes --------------------------------------------------------------------------
+
+_write_lock = threading.RLock()
+
+
+@contextmanager
+def serialised_writes():
+    """On SQLite, this process's threads write one at a time, queued on a lock that
+    hands over at once. Left to SQLite, a writer that finds the database locked sleeps
+    1, 2, 5, 10, 15… ms in its busy handler, however soon the lock is free: with a
+    claimer and publishing threads that costs more than the writes. PostgreSQL locks
+    rows, not the database: nothing to do."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with _write_lock:
+        yield
+
+
 # --- claiming ------------------------------------------------------------------------
 
 
@@ -192,12 +227,12 @@ def tasks_claim_batch(
     project_id: int | None = None,
     report: DispatchReport | None = None,
 ) -> list[PublishingTask]:
-    """Claim up to `size` due tasks for this worker, within every budget."""
+    """Claim up to `size` due tasks for this worker, within every budget: one due query,
+    the budgets read once, one UPDATE per account and one INSERT of the transitions."""
     if size <= 0:
         return []
     report = report or DispatchReport()
-    worker = worker_id()
-    with transaction.atomic():
+    with serialised_writes(), transaction.atomic():
         # PostgreSQL: rows another worker holds are skipped, not waited for. SQLite
         # ignores the lock; its IMMEDIATE transaction serialises claimers instead.
         rows = selectors.tasks_due(
@@ -208,7 +243,7 @@ def tasks_claim_batch(
             lock=True,
         )
         chosen = _within_budgets(rows, size, now, ignore_schedule, report)
-        claimed = [t for t in chosen if task_claim(task=t, worker=worker, now=now)]
+        claimed = tasks_claim(tasks=chosen, worker=worker_id(), now=now)
     for _ in claimed:
         crash_point("after_claim")  # committed: a death here leaves claims with no send
     return claimed
@@ -217,7 +252,9 @@ def tasks_claim_batch(
 def _within_budgets(
     rows: list[PublishingTask], size: int, now: datetime, ignore_schedule: bool, report
 ) -> list[PublishingTask]:
-    gate = _Gate(now)
+    if not rows:
+        return []
+    gate = _Gate(now, rows)
     chosen = []
     for task in rows:
         if not ignore_schedule and _handle_missed(task, now, report):
@@ -230,14 +267,28 @@ def _within_budgets(
 
 
 class _Gate:
-    """Per-pass bookkeeping of rate budget, per-account concurrency and daily caps."""
+    """Per-pass bookkeeping of rate budget, per-account concurrency and daily caps, read
+    once per pass: the accounts in one query, in-flight counts in one, the rate-limit
+    buckets in one, and each project's daily count once."""
 
-    def __init__(self, now: datetime):
+    def __init__(self, now: datetime, rows: list[PublishingTask]):
         self.now = now
-        self.accounts: dict[int, XAccount | None] = {}
+        self.accounts = _accounts_of(rows)
         self.budget: dict[int, int] = {}
         self.project_left: dict[int, int] = {}
         self.taken: Counter = Counter()
+        self._read_budgets()
+
+    def _read_budgets(self) -> None:
+        live = {a.pk: a for a in self.accounts.values() if a is not None and not a.paused}
+        if not live:
+            return
+        in_flight = tasks_in_flight_by_account()
+        budgets = budgets_available(accounts=list(live.values()), now=self.now, in_flight=in_flight)
+        for pk, budget in budgets.items():
+            per_account = config_value("publishing.max_concurrent_per_account")
+            concurrency = per_account - in_flight.get(pk, 0)
+            self.budget[pk] = min(concurrency, budget)
 
     def admit(self, task: PublishingTask) -> bool:
         account = self._account(task)
@@ -251,19 +302,9 @@ class _Gate:
         return True
 
     def _account(self, task: PublishingTask) -> XAccount | None:
-        key = task.account_id or -task.project_id
-        if key not in self.accounts:
-            self.accounts[key] = task.account or account_for_project(task.project)
-        return self.accounts[key]
+        return self.accounts[_account_key(task)]
 
     def _left(self, account: XAccount) -> int:
-        if account.pk not in self.budget:
-            in_flight = selectors.tasks_in_flight(account_id=account.pk)
-            per_account = config_value("publishing.max_concurrent_per_account")
-            concurrency = per_account - in_flight
-            self.budget[account.pk] = min(
-                concurrency, budget_available(account=account, now=self.now)
-            )
         return self.budget[account.pk] - self.taken[("account", account.pk)]
 
     def _project_left(self, task: PublishingTask) -> int:
@@ -271,6 +312,21 @@ class _Gate:
             left = project_daily_remaining(project=task.project, now=self.now)
             self.project_left[task.project_id] = left
         return self.project_left[task.project_id] - self.taken[("project", task.project_id)]
+
+
+def _account_key(task: PublishingTask) -> int:
+    return task.account_id or -task.project_id
+
+
+def _accounts_of(rows: list[PublishingTask]) -> dict[int, XAccount | None]:
+    """Each task's account, by _account_key: its own, or its project's (the fallback)."""
+    own = XAccount.objects.in_bulk({t.account_id for t in rows if t.account_id})
+    accounts: dict[int, XAccount | None] = {}
+    for task in rows:
+        key = _account_key(task)
+        if key not in accounts:
+            accounts[key] = own.get(task.account_id) or account_for_project(task.project)
+    return accounts
 
 
 def _handle_missed(task: PublishingTask, now: datetime, report: DispatchReport) -> bool:
@@ -292,6 +348,56 @@ def _handle_missed(task: PublishingTask, now: datetime, report: DispatchReport) 
     ):
         report.missed += 1
     return True
+
+
+def tasks_claim(*, tasks: list[PublishingTask], worker: str, now: datetime) -> list[PublishingTask]:
+    """Take pending `tasks` for this worker, inside the transaction that read them: one
+    compare-and-set UPDATE per account (a task another worker took first is left out)
+    and one INSERT of the transitions. Returns the tasks claimed."""
+    lease = now + timedelta(seconds=settings.PUBLISH_LEASE_SECONDS)
+    values = {"claimed_by": worker, "claimed_at": now, "lease_expires_at": lease}
+    claimed = []
+    for account, group in _by_account(tasks).items():
+        claimed += _claim_group(group, account, values, now)
+    TaskTransition.objects.bulk_create(
+        TaskTransition(
+            task_id=task.pk,
+            from_status=S.PENDING,
+            to_status=S.PUBLISHING,
+            actor=f"dispatcher:{worker}",
+            reason="claimed",
+        )
+        for task in claimed
+    )
+    return claimed
+
+
+def _by_account(tasks: list[PublishingTask]) -> dict[XAccount | None, list[PublishingTask]]:
+    groups: dict[XAccount | None, list[PublishingTask]] = {}
+    for task in tasks:
+        check_transition(task.status, S.PUBLISHING)
+        groups.setdefault(task.account, []).append(task)
+    return groups
+
+
+def _claim_group(
+    group: list[PublishingTask], account: XAccount | None, values: dict, now: datetime
+) -> list[PublishingTask]:
+    ids = [task.pk for task in group]
+    # Store the account the gate resolved: in-flight counts per account depend on it.
+    extra = {"account": account} if account is not None else {}
+    changed = PublishingTask.objects.filter(pk__in=ids, status=S.PENDING).update(
+        status=S.PUBLISHING, attempts=F("attempts") + 1, updated=now, **extra, **values
+    )
+    if changed != len(ids):  # some were taken meanwhile: keep the ones that are ours
+        mine = PublishingTask.objects.filter(pk__in=ids, status=S.PUBLISHING, **values)
+        ids = set(mine.values_list("pk", flat=True))
+    claimed = [task for task in group if task.pk in ids]
+    for task in claimed:
+        task.status, task.attempts = S.PUBLISHING, task.attempts + 1
+        for name, value in values.items():
+            setattr(task, name, value)
+    return claimed
 
 
 def task_claim(*, task: PublishingTask, worker: str, now: datetime) -> bool:
@@ -317,23 +423,92 @@ def task_claim(*, task: PublishingTask, worker: str, now: datetime) -> bool:
 _local = threading.local()
 
 
-def _publish_batch(batch: list[PublishingTask], report: DispatchReport) -> None:
-    report.claimed += len(batch)
-    if len(batch) == 1 or (connection.vendor == "sqlite" and connection.is_in_memory_db()):
-        outcomes = [task_publish(task=t) for t in batch]
-    else:
-        with ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="publish") as pool:
-            outcomes = list(pool.map(_publish_in_thread, batch))
-    for task, outcome in zip(batch, outcomes, strict=True):
-        _record(report, task, outcome)
+class _Flight:
+    """The claimed tasks being published: in the pool's threads, or one at a time in
+    the caller's thread when there is no pool."""
+
+    def __init__(self, report: DispatchReport):
+        self.report = report
+        self.pool = _publishing_pool()
+        self.running: dict[Future, PublishingTask] = {}
+        self.checked = -SLOTS_CHECK_SECONDS
+        self.slots_now = 0
+
+    def __len__(self) -> int:
+        return len(self.running)
+
+    def slots(self) -> int:
+        """concurrency_now(), read at most every SLOTS_CHECK_SECONDS: reading CPU and
+        memory opens two /proc files, too slow for every post."""
+        if time.monotonic() - self.checked >= SLOTS_CHECK_SECONDS:
+            self.slots_now = concurrency_now()
+            self.checked = time.monotonic()
+        return self.slots_now
+
+    def start(self, batch: list[PublishingTask]) -> None:
+        for task in batch:
+            if self.pool is None:
+                _record(self.report, task, task_publish(task=task))
+            else:
+                self.running[self.pool.submit(_publish_in_thread, task)] = task
+
+    def settle_one(self) -> bool:
+        """Wait until a running post is done and record it; False if none is running."""
+        if not self.running:
+            return False
+        done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+        for future in done:
+            _record(self.report, self.running.pop(future), future.result())
+        return True
+
+
+SLOTS_CHECK_SECONDS = 1.0
+
+
+class _Pool:
+    """The process's publishing threads, created once, so each thread's database
+    connection and X clients (keep-alive connections) serve post after post."""
+
+    lock = threading.Lock()
+    executor: ThreadPoolExecutor | None = None
+    size = 0
+
+
+def _publishing_pool() -> ThreadPoolExecutor | None:
+    """None when posts go out one at a time: one slot, or an in-memory SQLite database
+    (another thread's connection would see an empty database)."""
+    slots = config_value("publishing.max_concurrent_tasks")
+    if slots <= 1 or (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+        return None
+    with _Pool.lock:
+        if _Pool.size != slots:
+            if _Pool.executor is not None:
+                _Pool.executor.shutdown(wait=True)  # idle: every pass waits for its posts
+            _Pool.executor = ThreadPoolExecutor(slots, thread_name_prefix="publish")
+            _Pool.size = slots
+        return _Pool.executor
+
+
+# How often a publishing thread lets Django drop its connection if broken or too old.
+CONNECTION_CHECK_SECONDS = 30.0
 
 
 def _publish_in_thread(task: PublishingTask) -> str:
     try:
         return task_publish(task=task)
+    except Exception:  # the claim stays; the lease sweep and reconciliation settle it
+        logger.exception("Publishing task %s failed outside its error handling", task.pk)
+        _local.checked = 0.0  # a broken connection must not serve the next post
+        return task.status
     finally:
+        _check_connection()
+
+
+def _check_connection() -> None:
+    # Not after every post: each check makes the next query run a health check first.
+    if time.monotonic() - getattr(_local, "checked", 0.0) >= CONNECTION_CHECK_SECONDS:
         close_old_connections()
-        connection.close()  # each pool thread has its own connection; don't leak it
+        _local.checked = time.monotonic()
 
 
 def _record(report: DispatchReport, task: PublishingTask, outcome: str) -> None:
@@ -401,7 +576,10 @@ def _send(task: PublishingTask) -> str:
         exc.operation = "create_post"
         raise
     crash_point("after_answer")
-    budget_record(account=account, rate_limit=created.rate_limit, now=timezone.now())
+    # Before the post id, in one short transaction: the task counts as in flight until
+    # the buckets hold this answer, so no gate ever sees the post in neither.
+    with serialised_writes():
+        budget_record(account=account, rate_limit=created.rate_limit, now=timezone.now())
     return created.id
 
 
@@ -415,9 +593,11 @@ def _claim_renew(task: PublishingTask) -> bool:
     that the lease sweep, reconciliation or an operator has moved on meanwhile."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.PUBLISH_LEASE_SECONDS)
-    renewed = PublishingTask.objects.filter(
+    mine = PublishingTask.objects.filter(
         pk=task.pk, status=S.PUBLISHING, claimed_by=task.claimed_by, claimed_at=task.claimed_at
-    ).update(lease_expires_at=lease, updated=now)
+    )
+    with serialised_writes():
+        renewed = mine.update(lease_expires_at=lease, updated=now)
     task.lease_expires_at = lease
     return renewed == 1
 
@@ -448,7 +628,7 @@ def _media_files(task: PublishingTask):
 
 def _mark_published(task: PublishingTask, post_id: str, started: float) -> None:
     # The post exists on X now: commit its id before anything else can fail.
-    with transaction.atomic():
+    with serialised_writes(), transaction.atomic():
         task_transition(
             task=task,
             to=S.PUBLISHED,
@@ -470,6 +650,11 @@ def _mark_published(task: PublishingTask, post_id: str, started: float) -> None:
 
 
 def _fail(task: PublishingTask, exc: XError, started: float) -> str:
+    with serialised_writes():
+        return _settle_failure(task, exc, started)
+
+
+def _settle_failure(task: PublishingTask, exc: XError, started: float) -> str:
     now = timezone.now()
     # A refused create (429) is recorded by task_fail; other answers still carry headers.
     refused = exc.error_class == ErrorClass.RATE_LIMIT
@@ -535,16 +720,17 @@ class Stop:
 
 
 def dispatch_loop(*, seconds: float | None = None, stop: Stop | None = None) -> DispatchReport:
-    """Dispatch passes until `seconds` have passed (forever when None) or `stop` is set,
-    sleeping until the next due time but never longer than DISPATCH_POLL_SECONDS, so a
-    task scheduled for T goes out within about a second of T."""
+    """Dispatch passes until `seconds` have passed (forever when None) or `stop` is set.
+    Between passes it sleeps until the next due time, retry or rate-limit reset, but
+    never longer than DISPATCH_POLL_SECONDS (new work from other processes), so a task
+    scheduled for T goes out within about a second of T."""
     # Not `stop or Stop()`: an unset Stop is falsy, and the caller's would be dropped.
     stop = Stop() if stop is None else stop
     deadline = None if seconds is None else time.monotonic() + seconds
     total = DispatchReport()
     while not stop and (deadline is None or time.monotonic() < deadline):
         report = dispatch_once()
-        _add(total, report)
+        total.add(report)
         if not report.claimed:
             stop.event.wait(_idle_seconds(deadline))
     return total
@@ -558,8 +744,3 @@ def _idle_seconds(deadline: float | None) -> float:
     if deadline is not None:
         wait = min(wait, max(0.0, deadline - time.monotonic()))
     return wait
-
-
-def _add(total: DispatchReport, report: DispatchReport) -> None:
-    for name in ("claimed", "published", "failed", "retrying", "unknown", "needs_review", "missed"):
-        setattr(total, name, getattr(total, name) + getattr(report, name))

@@ -129,17 +129,19 @@ def tasks_sync_for_project(*, project: Project, now: datetime | None = None) -> 
         tasks.setdefault(task.source_id, {})[task.language] = task
     report = SyncReport()
     new: list[PublishingTask] = []
+    revived: list[tuple[PublishingTask, dict]] = []
     for source in project.sources.all().iterator(chunk_size=2000):
         existing = tasks.get(source.pk, {})
         wanted = languages_to_publish(project, source)
         for language, task in existing.items():
             if language in wanted:
-                _sync_existing(task, source, writer, report)
+                _sync_existing(task, source, writer, report, revived)
             else:
                 _cancel_unwanted(task, project, report)
         for language in wanted:
             if language not in existing and _may_create(project, source, existing):
                 new.append(_new_task(project, source, language, account, writer))
+    _revive(project, revived, now, report)
     _create_scheduled(project, new, now, report)
     return report
 
@@ -229,7 +231,11 @@ def _slots(project: Project, count: int, now: datetime) -> list[datetime]:
 
 
 def _sync_existing(
-    task: PublishingTask, source: ContentSource, writer: Writer, report: SyncReport
+    task: PublishingTask,
+    source: ContentSource,
+    writer: Writer,
+    report: SyncReport,
+    revived: list[tuple[PublishingTask, dict]],
 ) -> None:
     if source.status == ContentSource.Status.REMOVED:
         if task.status in CANCELLABLE and task_transition(
@@ -245,7 +251,7 @@ def _sync_existing(
     if draft.error:
         _make_invalid(task, draft, report)
     else:
-        _refresh(task, source, draft, report)
+        _refresh(task, source, draft, report, revived)
 
 
 def _cancelled_by_scanner(task: PublishingTask) -> bool:
@@ -267,7 +273,13 @@ def _make_invalid(task: PublishingTask, draft: Draft, report: SyncReport) -> Non
     report.updated += 1
 
 
-def _refresh(task: PublishingTask, source: ContentSource, draft: Draft, report: SyncReport) -> None:
+def _refresh(
+    task: PublishingTask,
+    source: ContentSource,
+    draft: Draft,
+    report: SyncReport,
+    revived: list[tuple[PublishingTask, dict]],
+) -> None:
     fields = {
         "text": draft.text,
         "weighted_length": draft.weighted_length,
@@ -279,13 +291,25 @@ def _refresh(task: PublishingTask, source: ContentSource, draft: Draft, report: 
     if unchanged and task.status not in (S.INVALID, S.CANCELLED):
         return
     if task.status in (S.INVALID, S.CANCELLED):
-        # Fixed or back on disk: wait for a slot again. An old slot may have passed.
-        slot = _slots(task.project, 1, timezone.now())[0]
-        fields.update(last_error="", error_class="", scheduled_at=slot)
-        task_transition(task=task, to=S.PENDING, actor=ACTOR, reason="Content is valid", **fields)
-    else:
-        PublishingTask.objects.filter(pk=task.pk, status=task.status).update(**fields)
+        revived.append((task, fields))  # slots for all of them at once, see _revive
+        return
+    PublishingTask.objects.filter(pk=task.pk, status=task.status).update(**fields)
     report.updated += 1
+
+
+def _revive(
+    project: Project,
+    revived: list[tuple[PublishingTask, dict]],
+    now: datetime,
+    report: SyncReport,
+) -> None:
+    """Fixed or back on disk: pending again, each in a new slot (an old slot may have
+    passed). One slot query for all of them, not one per task."""
+    for (task, fields), slot in zip(revived, _slots(project, len(revived), now), strict=True):
+        fields.update(last_error="", error_class="", scheduled_at=slot)
+        reason = "Content is valid"
+        if task_transition(task=task, to=S.PENDING, actor=ACTOR, reason=reason, **fields):
+            report.updated += 1
 
 
 def _note_invalid(report: SyncReport, task: PublishingTask) -> None:

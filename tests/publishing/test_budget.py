@@ -1,5 +1,6 @@
 """The rate budget from X's headers, and each project's daily cap in its own time zone."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
@@ -122,6 +123,20 @@ def test_a_bucket_past_its_reset_counts_as_full():
 
     assert budget_available(account=account, now=reset - timedelta(seconds=1)) == 0
     assert budget_available(account=account, now=reset) == 100
+
+
+@pytest.mark.parametrize("limit", [None, 0], ids=["no limit header", "a limit of 0"])
+def test_an_empty_bucket_of_unknown_limit_stops_counting_at_its_reset_instead_of_sticking(
+    limit,
+):
+    account = XAccountFactory()
+    reset = NOW + timedelta(minutes=10)
+    headers = replace(create_headers(0, reset=reset), limit=limit)
+    budget_record(account=account, rate_limit=headers, now=NOW)
+
+    assert budget_available(account=account, now=reset - timedelta(seconds=1)) == 0
+    # The 24-hour user bucket (900 left) is what is known after the reset.
+    assert budget_available(account=account, now=reset) == 900
 
 
 def test_a_refusal_without_an_empty_bucket_in_its_headers_empties_the_15_minute_one():

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from publishing.checks import RETRY_MARGIN, q_cluster_settings
+from publishing.checks import RETRY_MARGIN, q_cluster_settings, timeout_settings
 
 SAFE = {
     "name": "twitterpub",
@@ -104,3 +104,44 @@ def test_manage_py_check_fails_on_a_bad_cluster():
 
 def test_manage_py_check_passes_on_the_projects_settings():
     call_command("check")
+
+
+# --- the lease and the settle time against the X client's timeout ----------------------
+
+
+@pytest.fixture
+def timeouts(settings):
+    settings.X_API_TIMEOUT_SECONDS = 30
+    settings.PUBLISH_LEASE_SECONDS = 300
+    settings.RECONCILE_SETTLE_SECONDS = 60
+
+    def run() -> list[str]:
+        return [error.id for error in timeout_settings()]
+
+    return run
+
+
+def test_a_lease_and_a_settle_time_of_twice_the_timeout_or_more_pass(timeouts):
+    assert timeouts() == []
+
+
+def test_a_lease_shorter_than_a_create_can_be_in_flight_is_refused(settings, timeouts):
+    settings.PUBLISH_LEASE_SECONDS = 59  # a connect and a read may each take 30 s
+
+    assert timeouts() == ["publishing.E006"]
+
+
+def test_a_settle_time_shorter_than_a_create_can_be_in_flight_is_refused(settings, timeouts):
+    settings.RECONCILE_SETTLE_SECONDS = 45
+
+    assert timeouts() == ["publishing.E007"]
+
+
+def test_a_longer_client_timeout_makes_the_default_lease_and_settle_time_too_short(
+    settings, timeouts
+):
+    settings.X_API_TIMEOUT_SECONDS = 200
+
+    (lease, settle) = timeout_settings()
+    assert (lease.id, settle.id) == ("publishing.E006", "publishing.E007")
+    assert "400 s" in lease.msg

@@ -1,12 +1,15 @@
 """The dispatcher against the real xdk client and the loopback emulator."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from publishing.models import PublishingLog, PublishingTask
-from publishing.services.dispatch import dispatch_once, task_claim
+from publishing.models import PublishingLog, PublishingTask, TaskTransition
+from publishing.services import dispatch
+from publishing.services.dispatch import dispatch_once, task_claim, tasks_claim
 from tests.fixtures.content import write_media
 from tests.fixtures.publishing import ProjectRowFactory, TaskFactory, XAccountFactory
 
@@ -202,3 +205,57 @@ def test_a_late_task_is_published_when_the_project_allows_late_posts(sandbox_acc
     )
 
     assert dispatch_once().published == 1
+
+
+# --- the publishing pool --------------------------------------------------------------
+
+
+def test_a_slot_is_refilled_as_soon_as_it_frees_while_a_slow_post_is_still_in_flight(
+    db, settings, monkeypatch
+):
+    """No batch barrier: the third task goes out while the first is still being sent
+    (here the first waits until the third has started, so a barrier would stall it)."""
+    settings.MAX_CONCURRENT_TASKS = settings.MAX_CONCURRENT_PER_ACCOUNT = 3
+    # Two slots (the load is "slowed") bind, not the account's limit of 3: a task that
+    # is done here (the fake publish) still counts as in flight in the database.
+    account = XAccountFactory()
+    for text, priority in [("slow", 2), ("quick", 1), ("next", 0)]:
+        TaskFactory(account=account, text=text, priority=priority)
+    third_started = threading.Event()
+    events = []
+
+    def publish(*, task):
+        events.append(f"start {task.text}")
+        if task.text == "slow":
+            third_started.wait(timeout=30)  # only a guard against hanging the suite
+        third_started.set() if task.text == "next" else None
+        events.append(f"end {task.text}")
+        return S.PUBLISHED
+
+    pool = ThreadPoolExecutor(2)
+    monkeypatch.setattr(dispatch, "_publishing_pool", lambda: pool)
+    monkeypatch.setattr(dispatch, "concurrency_now", lambda: 2)
+    monkeypatch.setattr(dispatch, "task_publish", publish)
+    try:
+        report = dispatch_once()
+    finally:
+        pool.shutdown()
+
+    assert (report.claimed, report.published) == (3, 3)
+    assert events.index("start next") < events.index("end slow")
+
+
+def test_claiming_a_batch_takes_only_the_tasks_still_pending(db):
+    account = XAccountFactory()
+    tasks = [TaskFactory(account=account) for _ in range(3)]
+    taken_meanwhile = PublishingTask.objects.get(pk=tasks[1].pk)
+    assert task_claim(task=taken_meanwhile, worker="another worker", now=timezone.now())
+
+    claimed = tasks_claim(tasks=tasks, worker="w1", now=timezone.now())
+
+    assert [t.pk for t in claimed] == [tasks[0].pk, tasks[2].pk]
+    rows = {t.pk: t for t in PublishingTask.objects.all()}
+    assert [rows[t.pk].claimed_by for t in tasks] == ["w1", "another worker", "w1"]
+    assert all(rows[t.pk].attempts == 1 for t in tasks)
+    moves = TaskTransition.objects.filter(actor="dispatcher:w1")
+    assert sorted(moves.values_list("task_id", flat=True)) == [tasks[0].pk, tasks[2].pk]

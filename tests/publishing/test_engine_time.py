@@ -257,6 +257,46 @@ def test_a_429_waits_for_x_rate_limit_reset_and_sends_exactly_then(
     assert outcomes == {"201": 3, "429": 1}
 
 
+def test_an_exhausted_budget_holds_tasks_unsent_and_is_relearned_after_its_reset(
+    clock, sandbox_account, xsandbox
+):
+    xsandbox.configure(rate_limits={"POST /2/tweets": 2})
+    tasks = [TaskFactory(account=sandbox_account, text=f"post {n}") for n in range(3)]
+
+    report = dispatch_once()
+
+    spent = RateLimitState.objects.get(bucket="post_15m")
+    assert (report.published, spent.remaining, reloaded(tasks[2]).status) == (2, 0, S.PENDING)
+    assert xsandbox.request_outcomes()["POST /2/tweets"] == {"201": 2}  # no 429 asked for
+    assert dispatch_once().claimed == 0
+
+    clock.move_to(spent.reset_at + SECOND)
+    assert dispatch_once().published == 1
+
+    relearned = RateLimitState.objects.get(bucket="post_15m")
+    assert relearned.reset_at > spent.reset_at
+    assert (relearned.limit, relearned.remaining) == (2, 1)
+
+
+def test_the_idle_dispatcher_wakes_at_the_reset_of_an_exhausted_bucket(clock, settings):
+    settings.DISPATCH_POLL_SECONDS = 60
+    window = {"scope": "user:1", "bucket": "post_15m", "limit": 100}
+    RateLimitState.objects.create(**window, remaining=0, reset_at=START + 7 * SECOND)
+    # A bucket with posts left holds nothing back: its reset is no reason to wake.
+    app = {"scope": "app", "bucket": "post_app_24h", "limit": 100}
+    RateLimitState.objects.create(**app, remaining=50, reset_at=START + 3 * SECOND)
+
+    assert dispatch._idle_seconds(deadline=None) == 7.0
+
+
+def test_a_reset_already_past_is_no_reason_to_wake(clock, settings):
+    settings.DISPATCH_POLL_SECONDS = 60
+    window = {"scope": "user:1", "bucket": "post_15m", "limit": 100, "remaining": 0}
+    RateLimitState.objects.create(**window, reset_at=START - SECOND)
+
+    assert dispatch._idle_seconds(deadline=None) == 60
+
+
 # --- pauses ---------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from django.forms.models import model_to_dict
 
 from projects.services import project_create
 from publishing.models import PublishingTask, TaskTransition
+from publishing.services import task_sync
 from publishing.services.ingest import project_ingest
 from tests.fixtures.content import (
     batch_path,
@@ -113,6 +114,34 @@ def test_a_file_that_comes_back_gets_its_cancelled_task_back(videos):
     assert task.status == S.PENDING
     assert task.scheduled_at >= NOW
     assert project.tasks.count() == 3
+
+
+def test_files_that_come_back_together_get_distinct_slots_from_one_slot_query(videos, monkeypatch):
+    project, folder = videos
+    project_ingest(project=project, now=NOW)
+    files = [folder / "videos" / video_name(folder, n) for n in (1, 2, 3)]
+    kept = [(video, video.read_bytes()) for video in files]
+    for video in files:
+        video.unlink()
+    project_ingest(project=project, now=NOW)
+    for video, data in kept:
+        video.write_bytes(data)
+    asked = []
+    slots = task_sync._slots
+
+    def counted(project, count, now):
+        asked.append(count)
+        return slots(project, count, now)
+
+    monkeypatch.setattr(task_sync, "_slots", counted)
+
+    report = project_ingest(project=project, now=NOW)
+
+    tasks = list(project.tasks.all())
+    times = {task.scheduled_at for task in tasks}
+    assert asked == [3, 0]  # the three revived at once, then the (no) new tasks
+    assert (report["tasks_updated"], {task.status for task in tasks}) == (3, {S.PENDING})
+    assert len(times) == 3 and min(times) >= NOW
 
 
 def test_content_without_the_project_language_is_an_invalid_task_with_the_reason(
