@@ -212,9 +212,6 @@ class OverviewAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
     def changelist_view(self, request, extra_context=None):
         now = timezone.now()
         context = {
@@ -228,6 +225,7 @@ class OverviewAdmin(admin.ModelAdmin):
             "success": selectors.publish_success_rate(since=now - timedelta(days=1), until=now),
             "lateness": selectors.publish_lateness(since=now - timedelta(days=1), until=now),
             "headroom": selectors.rate_limit_headroom(now=now),
+            "posts_per_day": selectors.posts_per_day(since=now - timedelta(days=7), until=now),
             "endpoints": endpoint_stats(),
             "metrics": sorted(selectors.metrics_latest().values(), key=lambda m: m.name),
         }
