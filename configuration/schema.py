@@ -29,7 +29,7 @@ ERROR_CLASSES = ("rate_limit", "network", "content", "auth", "media", "system", 
 Hour = Annotated[int, Field(ge=0, le=23)]
 Percent = Annotated[float, Field(gt=0, le=100)]
 # DRF's throttle rate: "<count>/<period>", the period read by its first letter.
-RATE = re.compile(r"^[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)$")
+RATE = re.compile(r"^[1-9]\d*/[smhd][a-z]*$")
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -203,16 +203,19 @@ class Performance(Section):
 
 
 class ApiThrottle(Section):
-    anon: str = "30/minute"
-    user: str = "600/minute"
+    """DRF rates per scope (security.api.throttles): per API key, per user, per
+    anonymous address, and refused API keys per address."""
 
-    @field_validator("anon", "user")
+    apikey: str = "600/min"
+    user: str = "1200/min"
+    anon: str = "60/min"
+    apikey_failure: str = "10/min"
+
+    @field_validator("apikey", "user", "anon", "apikey_failure")
     @classmethod
     def _rate(cls, rate: str) -> str:
         if not RATE.match(rate):
-            raise ValueError(
-                f"{rate!r} is not a rate like '600/minute' (second, minute, hour, day)"
-            )
+            raise ValueError(f"{rate!r} is not a rate like '600/min' (s, min, hour, day)")
         return rate
 
 

@@ -59,7 +59,7 @@ def config_value(path: str) -> Any:
 
 def config_dict(path: str) -> dict:
     """A section by dotted path as a plain dict, e.g. "performance.throttle"."""
-    return config_value(path).model_dump()
+    return config_value(path).model_dump(mode="json")
 
 
 def config_retry_policy(error_class: str) -> dict[str, int]:
@@ -153,11 +153,20 @@ def _settings_document() -> dict:
             "retry": {name: _retry_from_settings(name) for name in ERROR_CLASSES},
         },
         "performance": {"throttle": _throttle_from_settings()},
-        "security": {"lockout_attempts": settings.AXES_FAILURE_LIMIT},
+        "security": {
+            "lockout_attempts": settings.AXES_FAILURE_LIMIT,
+            "api_throttle": _rates_from_settings(),
+        },
     }
     if isinstance(settings.AXES_COOLOFF_TIME, int | float):
         document["security"]["lockout_cooloff_hours"] = settings.AXES_COOLOFF_TIME
     return document
+
+
+def _rates_from_settings() -> dict[str, str]:
+    rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES") or {}
+    scopes = ("apikey", "user", "anon", "apikey_failure")
+    return {scope: rates[scope] for scope in scopes if rates.get(scope)}
 
 
 def _environment() -> str:

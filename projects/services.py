@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone as django_timezone
 
+from configuration.selectors import config_dict
 from projects.models import ContentSource, Language, Layout, Project, ScanReport
 from projects.paths import PathNotAllowed, resolve_inside_roots
 from projects.scanning import ScannedItem, ScanResult, detect_layout, scan_tree
@@ -68,6 +69,8 @@ def project_create(
     when any value is wrong."""
     if unknown := sorted(set(scheduling) - SCHEDULING_FIELDS):
         raise TypeError(f"project_create() got unexpected keyword arguments: {unknown}")
+    # What is not given takes the runtime configuration's defaults for new projects.
+    scheduling = {**config_dict("scheduling"), **scheduling}
     errors: dict[str, list[str]] = {}
     real = _collect(errors, "path", _clean_path, path)
     project = Project(

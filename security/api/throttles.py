@@ -2,19 +2,20 @@
 serve the API): per API key, per user, per anonymous address, and on failed API key
 lookups per address (someone guessing keys is stopped before the database is asked).
 
-Rates come from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], read at each request so a
-settings change (and a test's override) takes effect."""
+Rates come from the runtime configuration (security.api_throttle), read at each request
+so a new version takes effect without a restart; its defaults are
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] (a test's override included)."""
 
-from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from configuration.selectors import config_value
 from security.client import client_address
 from security.models import APIKey
 
 
 class _RateFromSettings(SimpleRateThrottle):
     def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return getattr(config_value("security.api_throttle"), self.scope, None)
 
     def get_ident(self, request):
         return client_address(request) or "unknown"

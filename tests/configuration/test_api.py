@@ -92,3 +92,15 @@ def test_roles_without_the_configuration_permissions_are_refused(role_client, ro
     assert client.get(CURRENT).status_code == 403
     assert client.post(VERSIONS, {"config": {}}).status_code == 403
     assert ConfigVersion.objects.count() == 0
+
+
+def test_api_rates_follow_the_version_in_force_without_a_restart(admin):
+    assert admin.get(CURRENT).status_code == 200
+    config_version_create(
+        document={"security": {"api_throttle": {"user": "2/min", "apikey": "2/min"}}},
+        author_name="bob",
+    )
+
+    # The first request above was counted under the old rate; the new one allows 2.
+    assert admin.get(CURRENT).status_code == 200
+    assert admin.get(CURRENT).status_code == 429

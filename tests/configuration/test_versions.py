@@ -17,8 +17,10 @@ from configuration.services import (
     config_rollback,
     config_version_create,
 )
+from projects.services import project_create
 from publishing.services import dispatch
 from publishing.services.retries import retry_policy
+from tests.fixtures.content import make_plain_project
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +162,20 @@ def test_the_dispatcher_and_retries_read_the_version_in_force(monkeypatch):
     assert dispatch.concurrency_now() == 3
     assert retry_policy("media") == {"base": 7, "cap": 70, "max_attempts": 2}
     assert config_retry_policy("no-such-class") == retry_policy("unknown")
+
+
+def test_new_projects_take_the_scheduling_defaults_in_force(owner, content_root):
+    folder = make_plain_project(content_root, "blog")
+    config_version_create(
+        document={
+            "scheduling": {"daily_max": 9, "preferred_hours": [8, 20], "missed_policy": "skip"}
+        },
+        author_name="alice",
+    )
+
+    chosen = project_create(owner=owner, name="Blog", path=str(folder))
+    own = project_create(owner=owner, name="Own", path=str(folder), daily_max=2)
+
+    chosen.refresh_from_db()
+    assert (chosen.daily_max, chosen.preferred_hours, chosen.missed_policy) == (9, [8, 20], "skip")
+    assert own.daily_max == 2  # what a caller gives wins
