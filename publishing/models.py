@@ -140,7 +140,9 @@ class PublishingTask(models.Model):
             ),
             # Reconciliation: tasks whose outcome on X is unknown.
             models.Index(fields=["claimed_at"], condition=Q(status="unknown"), name="task_unknown"),
-            models.Index(fields=["project", "status"], name="task_project_status"),
+            # Counts by project and status; with the id, the API's "this project's tasks
+            # in this status, newest first" reads its page straight off the index.
+            models.Index(fields=["project", "status", "id"], name="task_project_status"),
             # The API's task list ordered by schedule (cursor pages, either direction).
             models.Index(fields=["scheduled_at", "id"], name="task_schedule_order"),
         ]
