@@ -199,10 +199,13 @@ _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "『": 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 # Shorter echoed lines could be ordinary words the rules happen to contain.
 _MIN_ECHO = 15
-_HASHTAG_TOKEN = re.compile(r"(?<!\S)[#＃]\S*")
-_TRAILING_PUNCTUATION = ".,!?;:。、！？，；：)）」』"
+# Where X may start a hashtag: a "#" not glued to a word before it ("C#", "page#2").
+_HASHTAG_SIGN = re.compile(r"(?<![\w&])[#＃]")
 # Besides letters, digits, marks and "_", X's hashtags may hold the katakana middle dot.
 _HASHTAG_EXTRA = "_・\u200c\u200d"
+# ASCII punctuation inside a word: "#Sci-Fi" would link only "#Sci". Full-width
+# punctuation ends a Chinese or Japanese hashtag as a space does ("#童年回忆：重温...").
+_WORD_JOINERS = "-'’.!?&/+:,;"
 
 
 def output_problem(
@@ -250,13 +253,25 @@ def _length_problem(text: str, limit: int) -> str:
 
 
 def _hashtag_problem(text: str) -> str:
-    for token in _HASHTAG_TOKEN.findall(text):
-        body = token.rstrip(_TRAILING_PUNCTUATION)[1:]
-        if body.isdigit():
-            continue  # "Part #3": a number, which X does not link, not a broken hashtag
-        if not (body and all(_hashtag_char(c) for c in body) and any(c.isalpha() for c in body)):
+    """Hashtags read as X reads them: "#" and the run of hashtag characters after it,
+    however the text around is spaced (Chinese and Japanese use no spaces)."""
+    for sign in _HASHTAG_SIGN.finditer(text):
+        end = sign.end()
+        while end < len(text) and _hashtag_char(text[end]):
+            end += 1
+        if _hashtag_malformed(text[sign.end() : end], text[end : end + 2]):
+            token = text[sign.start() :].split(maxsplit=1)[0]
             return f"the hashtag {token!r} is malformed"
     return ""
+
+
+def _hashtag_malformed(body: str, after: str) -> bool:
+    if body.isdigit():
+        return False  # "Part #3": a number, which X does not link, not a broken hashtag
+    if not any(c.isalpha() for c in body):
+        return True  # "#", "# Space", "#!"
+    glued = after[:1] in _WORD_JOINERS and after[1:2].isalnum()
+    return bool(after) and (glued or after[0] in "#＃")
 
 
 def _hashtag_char(char: str) -> bool:

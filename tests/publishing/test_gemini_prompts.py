@@ -136,6 +136,26 @@ def test_malformed_hashtags_are_refused(tag):
     assert problem(f"A video about space. {tag}").startswith("the hashtag")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "纸飞机 #1：重温童年梦想 #童年回忆",  # a title as the uploader writes it
+        "重温童年。#童年回忆，一起来看吧！",
+        "紙飛行機 #2：子供の頃の夢をもう一度 #子供の頃の思い出",
+        "打ち上げの日です！#宇宙」",
+        "Launch day #Space🚀",
+    ],
+)
+def test_chinese_and_japanese_punctuation_ends_a_hashtag_as_a_space_does(text):
+    # X links "#童年回忆" in "#童年回忆，一起来看": no space is needed before the text goes on.
+    assert problem(text) == ""
+
+
+@pytest.mark.parametrize("tag", ["#a#b", "＃", "#童年#回忆", "#！"])
+def test_hashtags_that_x_would_not_link_whole_are_refused(tag):
+    assert problem(f"新视频。{tag}").startswith("the hashtag")
+
+
 def test_a_number_written_with_a_hash_is_not_taken_for_a_hashtag():
     # "Part #3" comes from titles; X does not link digits-only tags, so nothing breaks.
     assert problem("Paper Airplane #3: childhood dreams #Space") == ""
