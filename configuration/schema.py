@@ -30,7 +30,6 @@ Hour = Annotated[int, Field(ge=0, le=23)]
 Percent = Annotated[float, Field(gt=0, le=100)]
 # DRF's throttle rate: "<count>/<period>", the period read by its first letter.
 RATE = re.compile(r"^[1-9]\d*/[smhd][a-z]*$")
-ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
 Rule = Callable[[Any], str | None]
@@ -173,23 +172,23 @@ def _below(slow: float | None, pause: float | None, resource: str) -> str | None
     return None
 
 
-class Alerts(Section):
-    """Levels at which monitoring raises an alert, when held for `for_minutes`."""
-
-    cpu_percent: Percent = 80.0
-    memory_percent: Percent = 85.0
-    disk_percent: Percent = 90.0
-    for_minutes: int = Field(5, ge=1, le=1440)
-
-
 class Retention(Section):
+    """Days that monitoring keeps each resolution of its metrics, and resolved alerts."""
+
     raw_days: int = Field(7, ge=1, le=366)
-    downsampled_days: int = Field(365, ge=1, le=3660)
+    hour_days: int = Field(90, ge=1, le=3660)
+    day_days: int = Field(5 * 365, ge=1, le=36600)
+    alerts_days: int = Field(90, ge=1, le=3660)
 
     RULES = (
         lambda v: (
-            f"downsampled_days ({v.downsampled_days}) must be at least raw_days ({v.raw_days})"
-            if v.downsampled_days < v.raw_days
+            f"hour_days ({v.hour_days}) must be at least raw_days ({v.raw_days})"
+            if v.hour_days < v.raw_days
+            else None
+        ),
+        lambda v: (
+            f"day_days ({v.day_days}) must be at least hour_days ({v.hour_days})"
+            if v.day_days < v.hour_days
             else None
         ),
     )
@@ -197,8 +196,6 @@ class Retention(Section):
 
 class Performance(Section):
     throttle: Throttle = Throttle()
-    alerts: Alerts = Alerts()
-    sampling_interval_seconds: int = Field(60, ge=10, le=3600)
     retention: Retention = Retention()
 
 
@@ -221,49 +218,26 @@ class ApiThrottle(Section):
 
 class Security(Section):
     api_throttle: ApiThrottle = ApiThrottle()
-    lockout_attempts: int = Field(5, ge=1, le=100)
-    lockout_cooloff_hours: float = Field(1.0, gt=0, le=720)
-    api_key_expiry_days: int = Field(90, ge=1, le=3650)
-
-
-class Webhook(Section):
-    """A webhook names the environment variable holding its URL: a Slack URL is a
-    secret, and secrets stay in the environment, never in a stored version."""
-
-    name: str = Field(min_length=1, max_length=50)
-    url_env: str
-    format: Literal["json", "slack"] = "json"
-
-    @field_validator("url_env")
-    @classmethod
-    def _env_name(cls, name: str) -> str:
-        if not ENV_NAME.match(name):
-            raise ValueError(f"{name!r} is not an environment variable name (A-Z, 0-9, _)")
-        return name
 
 
 class Notifications(Section):
-    email_recipients: tuple[str, ...] = ()
-    webhooks: tuple[Webhook, ...] = ()
-    cooldown_minutes: int = Field(30, ge=0, le=10080)
+    """How monitoring sends alerts. Which alerts, to whom and their cool-down are rows
+    (AlertRule, NotificationChannel) edited in the admin: a channel's URL may be a
+    secret, and secrets are stored encrypted, never in a configuration version."""
 
-    @field_validator("email_recipients")
+    email_from: str = "twitterpub@localhost"
+    webhook_timeout_seconds: float = Field(5.0, gt=0, le=120)
+    # Failed notifications: base * 2**(attempt-1) seconds, capped, then given up.
+    retry: RetryPolicy = _policy(60, 3600, 6)
+
+    @field_validator("email_from")
     @classmethod
-    def _emails(cls, addresses: tuple[str, ...]) -> tuple[str, ...]:
-        for address in addresses:
-            try:
-                validate_email(address)
-            except DjangoValidationError:
-                raise ValueError(f"{address!r} is not an email address") from None
-        return addresses
-
-    RULES = (
-        lambda v: (
-            "two webhooks share a name"
-            if len({hook.name for hook in v.webhooks}) != len(v.webhooks)
-            else None
-        ),
-    )
+    def _email(cls, address: str) -> str:
+        try:
+            validate_email(address)
+        except DjangoValidationError:
+            raise ValueError(f"{address!r} is not an email address") from None
+        return address
 
 
 class Config(Section):

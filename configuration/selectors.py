@@ -16,11 +16,10 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from pydantic import ValidationError
 
+from configuration.defaults import settings_document
 from configuration.diff import config_diff, diff_lines
 from configuration.models import ConfigVersion
 from configuration.schema import ERROR_CLASSES, Config, problems_of
@@ -63,11 +62,16 @@ def config_dict(path: str) -> dict:
 
 
 def config_retry_policy(error_class: str) -> dict[str, int]:
-    """The retry policy of an error class as {"base", "cap", "max_attempts"} (seconds);
-    the "unknown" class's policy for a class the schema does not name."""
-    policy = getattr(config_current().publishing.retry, error_class, None)
-    if error_class not in ERROR_CLASSES or policy is None:
-        policy = config_current().publishing.retry.unknown
+    """The publishing retry policy of an error class (see config_policy); the "unknown"
+    class's policy for a class the schema does not name."""
+    name = error_class if error_class in ERROR_CLASSES else "unknown"
+    return config_policy(f"publishing.retry.{name}")
+
+
+def config_policy(path: str) -> dict[str, int]:
+    """A retry policy by dotted path as {"base", "cap", "max_attempts"} (seconds), the
+    shape the engine and monitoring compute backoff with."""
+    policy = config_value(path)
     return {
         "base": policy.base_seconds,
         "cap": policy.cap_seconds,
@@ -134,65 +138,30 @@ def config_default() -> Config:
 
 @cache
 def _default() -> Config:
-    try:
-        return Config.model_validate(_settings_document())
-    except ValidationError as exc:
-        raise ImproperlyConfigured(
-            "Django settings give an invalid runtime configuration: " + "; ".join(problems_of(exc))
-        ) from None
+    document = settings_document()
+    for _ in range(20):
+        try:
+            return Config.model_validate(document)
+        except ValidationError as exc:
+            # Another app's setting out of range (its system check says so at start)
+            # must not stop publishing: that value takes the schema's default.
+            logger.error(
+                "A Django setting gives an invalid runtime configuration; the schema's "
+                "default stands in: %s",
+                "; ".join(problems_of(exc)),
+            )
+            for error in exc.errors():
+                _drop(document, error["loc"])
+    return Config()
 
 
-def _settings_document() -> dict:
-    total = settings.MAX_CONCURRENT_TASKS
-    document: dict[str, Any] = {
-        "environment": _environment(),
-        "publishing": {
-            "max_concurrent_tasks": total,
-            # More per account than in all means nothing: the total caps every pass.
-            "max_concurrent_per_account": min(settings.MAX_CONCURRENT_PER_ACCOUNT, total),
-            "retry": {name: _retry_from_settings(name) for name in ERROR_CLASSES},
-        },
-        "performance": {"throttle": _throttle_from_settings()},
-        "security": {
-            "lockout_attempts": settings.AXES_FAILURE_LIMIT,
-            "api_throttle": _rates_from_settings(),
-        },
-    }
-    if isinstance(settings.AXES_COOLOFF_TIME, int | float):
-        document["security"]["lockout_cooloff_hours"] = settings.AXES_COOLOFF_TIME
-    return document
-
-
-def _rates_from_settings() -> dict[str, str]:
-    rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES") or {}
-    scopes = ("apikey", "user", "anon", "apikey_failure")
-    return {scope: rates[scope] for scope in scopes if rates.get(scope)}
-
-
-def _environment() -> str:
-    module = settings.SETTINGS_MODULE or ""
-    for suffix, name in ((".test", "test"), (".local", "development")):
-        if module.endswith(suffix):
-            return name
-    return "production"
-
-
-def _retry_from_settings(error_class: str) -> dict[str, int]:
-    policies = settings.PUBLISH_RETRY_POLICIES
-    policy = policies.get(error_class, policies["unknown"])
-    return {
-        "base_seconds": policy["base"],
-        "cap_seconds": policy["cap"],
-        "max_attempts": policy["max_attempts"],
-    }
-
-
-def _throttle_from_settings() -> dict[str, float | None]:
-    # A level above 100% is never reached (test settings use 101): it means "never".
-    return {
-        name: None if level is None or level > 100 else level
-        for name, level in settings.RESOURCE_THRESHOLDS.items()
-    }
+def _drop(document: dict, loc: tuple) -> None:
+    """Remove the value at `loc` (a pydantic error location) from a nested document."""
+    *parents, last = loc or ("",)
+    for key in parents:
+        document = document.get(key) if isinstance(document, dict) else None
+    if isinstance(document, dict):
+        document.pop(last, None)
 
 
 def config_versions() -> QuerySet[ConfigVersion]:

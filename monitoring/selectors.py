@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 
+from configuration.selectors import config_dict, config_value
 from monitoring.models import Alert, ErrorGroup, PerformanceMetric
 from publishing import selectors as publishing_selectors
 from publishing import textcount
@@ -73,7 +74,7 @@ def metric_mean(*, name: str, since: datetime, until: datetime) -> float | None:
 
 def metric_series(*, name: str, since: datetime, until: datetime) -> list[tuple[datetime, float]]:
     """A series at the finest resolution still kept for the whole range."""
-    days = settings.MONITORING_RETENTION
+    days = config_dict("performance.retention")
     age = until - since
     resolution = R.RAW if age <= timedelta(days=2) else R.HOUR
     if age > timedelta(days=min(60, days["hour_days"])):
@@ -166,7 +167,7 @@ def has_url(text: str) -> bool:
 
 
 def post_price(text: str) -> float:
-    prices = settings.X_API_PRICES
+    prices = config_dict("publishing.prices_usd")
     return prices["post_with_url"] if has_url(text) else prices["post"]
 
 
@@ -175,7 +176,7 @@ def _price_texts(texts) -> dict:
     for text in texts:
         total += 1
         with_url += has_url(text)
-    prices = settings.X_API_PRICES
+    prices = config_dict("publishing.prices_usd")
     cost = (total - with_url) * prices["post"] + with_url * prices["post_with_url"]
     return {"posts": total, "posts_with_url": with_url, "cost": round(cost, 4)}
 
@@ -190,9 +191,8 @@ def x_api_spend(*, since: datetime, until: datetime) -> dict:
         created__gt=since, created__lte=until, state=MediaUpload.State.READY
     ).exclude(alt_text="")
     spend["media_metadata"] = alt_texts.count()
-    spend["cost"] = round(
-        spend["cost"] + spend["media_metadata"] * settings.X_API_PRICES["media_metadata"], 4
-    )
+    metadata_price = config_value("publishing.prices_usd.media_metadata")
+    spend["cost"] = round(spend["cost"] + spend["media_metadata"] * metadata_price, 4)
     return spend
 
 
@@ -208,7 +208,7 @@ def costs_summary(*, now: datetime) -> dict:
         "last_24h": x_api_spend(since=now - timedelta(days=1), until=now),
         "month_to_date": x_api_spend(since=month_start, until=now),
         "pending_queue": queue_projected_cost(),
-        "prices": dict(settings.X_API_PRICES),
+        "prices": config_dict("publishing.prices_usd"),
     }
 
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
-from django.conf import settings
 from django.core.mail import send_mail
 
+from configuration.selectors import config_policy, config_value
 from monitoring.models import Alert, Notification, NotificationChannel
 
 logger = logging.getLogger(__name__)
@@ -72,13 +72,13 @@ def notification_retry(*, notification: Notification, now: datetime) -> bool:
 
 
 def retry_delay(attempt: int) -> timedelta:
-    policy = settings.MONITORING_NOTIFY_RETRY
+    policy = config_policy("notifications.retry")
     return timedelta(seconds=min(policy["cap"], policy["base"] * 2 ** (attempt - 1)))
 
 
 def _failed(notification: Notification, error: str, now: datetime) -> str:
     notification.last_error = error[:1000]
-    if notification.attempts >= settings.MONITORING_NOTIFY_RETRY["max_attempts"]:
+    if notification.attempts >= config_policy("notifications.retry")["max_attempts"]:
         notification.status = Status.FAILED
         logger.error(
             "Notification %s gave up after %s attempts: %s",
@@ -141,7 +141,7 @@ def _send_email(notification: Notification) -> None:
         raise DeliveryError("the channel names no address")
     subject, body = message_text(notification)
     try:
-        send_mail(subject, body, settings.MONITORING_EMAIL_FROM, recipients)
+        send_mail(subject, body, config_value("notifications.email_from"), recipients)
     except Exception as exc:  # smtplib and socket errors; no secret in them
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
 
@@ -152,7 +152,7 @@ def _send_webhook(notification: Notification) -> None:
         response = requests.post(
             url,
             json=webhook_payload(notification),
-            timeout=settings.MONITORING_WEBHOOK_TIMEOUT_SECONDS,
+            timeout=config_value("notifications.webhook_timeout_seconds"),
         )
     except requests.RequestException as exc:
         raise DeliveryError(_redact(f"{type(exc).__name__}: {exc}", url)) from None

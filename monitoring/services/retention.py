@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.db.models import F, FloatField, Max, Min, Sum
 from django.db.models.functions import Coalesce, Trunc
 
+from configuration.selectors import config_dict, config_value
 from monitoring.models import Alert, PerformanceMetric
 
 R = PerformanceMetric.Resolution
@@ -33,7 +33,7 @@ def metrics_rollup(*, now: datetime) -> dict[str, int]:
 
 def metrics_prune(*, now: datetime) -> int:
     """Delete rows past their resolution's retention; returns how many."""
-    days = settings.MONITORING_RETENTION
+    days = config_dict("performance.retention")
     deleted = 0
     for resolution, key in ((R.RAW, "raw_days"), (R.HOUR, "hour_days"), (R.DAY, "day_days")):
         old = PerformanceMetric.objects.filter(
@@ -45,7 +45,7 @@ def metrics_prune(*, now: datetime) -> int:
 
 def alerts_prune(*, now: datetime) -> int:
     """Delete resolved alerts (and their notifications) past their retention."""
-    keep = timedelta(days=settings.MONITORING_RETENTION["alerts_days"])
+    keep = timedelta(days=config_value("performance.retention.alerts_days"))
     old = Alert.objects.filter(status=Alert.Status.RESOLVED, resolved_at__lt=now - keep)
     return old.delete()[0]
 

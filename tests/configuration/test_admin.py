@@ -34,7 +34,7 @@ def test_the_edit_page_holds_the_configuration_in_force_as_yaml_or_json(operator
     as_json = operator.get(EDIT + "?format=json").context["form"]
 
     assert yaml.safe_load(page["text"].value())["publishing"]["max_concurrent_tasks"] == 1
-    assert json.loads(as_json["text"].value())["performance"]["alerts"]["disk_percent"] == 90.0
+    assert json.loads(as_json["text"].value())["performance"]["retention"]["raw_days"] == 7
 
 
 def test_saving_a_valid_edit_stores_a_version_by_the_signed_in_user(operator):

@@ -20,7 +20,7 @@ publishing:
 performance:
   throttle: {cpu_slow: 90, cpu_pause: 80}
 notifications:
-  email_recipients: [not-an-address]
+  email_from: not-an-address
 surprise: true
 """
 
@@ -63,7 +63,7 @@ def test_an_invalid_file_is_refused_with_every_problem_and_nothing_changes(tmp_p
         "publishing.max_concurrent_tasks: Input should be greater than or equal to 1",
         "publishing.retry.network: cap_seconds (10) must be at least base_seconds (60)",
         "performance.throttle: cpu_slow (90) must be below cpu_pause (80)",
-        "notifications.email_recipients: 'not-an-address' is not an email address",
+        "notifications.email_from: 'not-an-address' is not an email address",
         "surprise: unknown setting",
     ):
         assert listed.count(problem) == 2, problem

@@ -1,6 +1,7 @@
 """Stored versions: who changed what, the diff, one version in force, rollback, and the
 engine reading the version in force."""
 
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -17,6 +18,8 @@ from configuration.services import (
     config_rollback,
     config_version_create,
 )
+from monitoring.selectors import post_price
+from monitoring.services.notify import retry_delay
 from projects.services import project_create
 from publishing.services import dispatch
 from publishing.services.retries import retry_policy
@@ -43,7 +46,7 @@ def test_the_first_version_records_its_author_and_its_diff_against_the_defaults(
     assert version.diff == [{"path": "publishing.max_concurrent_tasks", "old": 1, "new": 3}]
     assert version.data["publishing"]["max_concurrent_tasks"] == 3
     # The whole document is stored, defaults filled in.
-    assert version.data["performance"]["alerts"]["disk_percent"] == 90.0
+    assert version.data["performance"]["retention"]["day_days"] == 5 * 365
 
 
 def test_the_highest_version_is_in_force_and_shows_in_this_process_at_once():
@@ -179,3 +182,16 @@ def test_new_projects_take_the_scheduling_defaults_in_force(owner, content_root)
     chosen.refresh_from_db()
     assert (chosen.daily_max, chosen.preferred_hours, chosen.missed_policy) == (9, [8, 20], "skip")
     assert own.daily_max == 2  # what a caller gives wins
+
+
+def test_monitoring_prices_and_notification_retries_follow_the_version_in_force():
+    config_version_create(
+        document={
+            "publishing": {"prices_usd": {"post": 0.02}},
+            "notifications": {"retry": {"base_seconds": 5, "cap_seconds": 50, "max_attempts": 2}},
+        },
+        author_name="alice",
+    )
+
+    assert post_price("Just words, no link.") == 0.02
+    assert retry_delay(2) == timedelta(seconds=10)

@@ -84,7 +84,8 @@ def test_headroom_per_account_and_a_bucket_past_its_reset_is_full(db):
         ("Version 1.5 is out.", 0.015),
     ],
 )
-def test_a_post_with_a_link_costs_more(settings, text, price):
+def test_a_post_with_a_link_costs_more(db, text, price):
+    # Prices are runtime configuration (publishing.prices_usd), read from the database.
     assert selectors.post_price(text) == price
 
 
