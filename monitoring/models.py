@@ -45,11 +45,14 @@ class PerformanceMetric(models.Model):
 
 
 class WorkerHeartbeat(models.Model):
-    """Written by the worker's minute task: readiness fails when every beat is stale."""
+    """Written by the worker's minute task, one row per machine: readiness fails when
+    every beat is stale."""
 
     host = models.CharField(max_length=255, unique=True)
     pid = models.PositiveIntegerField()
     beat_at = models.DateTimeField()
+    # The machine's CPU and network counters at the last sampling pass, for rates.
+    counters = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"{self.host} @ {self.beat_at:%H:%M:%S}"

@@ -1,16 +1,18 @@
 """One sampling pass: the machine, this worker's processes, the database, the queue
 and X, written as one row per metric (one bulk insert).
 
-Rates (CPU, network) need two readings; the previous one is kept in this module, so
-the first pass of a fresh worker process uses the load average for CPU and skips the
-network rates rather than record a burst from boot time."""
+Rates (CPU, network) need two readings of the machine's counters. The last reading is
+kept in the host's heartbeat row, not in this process: django-q2 hands the minute
+task to any of its workers, and each must compute the rate since the previous pass
+on this machine, whichever worker made it. The first pass on a machine has no rate
+to report, so it records none.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
 import sys
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,20 +28,10 @@ from publishing.models import PublishingLog, PublishingTask
 S = PublishingTask.Status
 
 
-class _Previous:
-    """The last counters read by this process, for rates."""
-
-    cpu: psutil._common.scputimes | None = None
-    net: tuple[float, int, int] | None = None  # monotonic time, bytes sent, bytes received
-
-
-_previous = _Previous()
-
-
 def metrics_sample(*, now: datetime) -> dict[str, float]:
     """Read every metric once, store them stamped `now`, and return them."""
     values = {
-        **system_metrics(),
+        **system_metrics(now=now),
         **process_metrics(),
         **database_metrics(),
         **queue_metrics(now=now),
@@ -61,13 +53,12 @@ def heartbeat_beat(*, now: datetime) -> None:
 # --- the machine ----------------------------------------------------------------------
 
 
-def system_metrics() -> dict[str, float]:
+def system_metrics(*, now: datetime) -> dict[str, float]:
     values = {
-        "cpu_percent": _cpu_percent(),
         "memory_percent": psutil.virtual_memory().percent,
         "disk_percent": psutil.disk_usage(str(disk_path())).percent,
     }
-    values.update(_network_rates())
+    values.update(_rates(now))
     return values
 
 
@@ -80,28 +71,42 @@ def disk_path() -> Path:
     return path
 
 
-def _cpu_percent() -> float:
-    times = psutil.cpu_times()
-    before, _previous.cpu = _previous.cpu, times
-    if before is None:
-        # No interval yet: the 1-minute load average per core is the honest stand-in.
-        return min(100.0, psutil.getloadavg()[0] / (psutil.cpu_count() or 1) * 100)
-    busy = sum(times) - times.idle - getattr(times, "iowait", 0.0)
-    busy_before = sum(before) - before.idle - getattr(before, "iowait", 0.0)
-    total = sum(times) - sum(before)
-    return round(100.0 * (busy - busy_before) / total, 2) if total > 0 else 0.0
+def _rates(now: datetime) -> dict[str, float]:
+    """CPU use and network I/O since the previous pass on this host."""
+    reading = machine_counters(now=now)
+    host = socket.gethostname()
+    before = WorkerHeartbeat.objects.filter(host=host).values_list("counters", flat=True).first()
+    WorkerHeartbeat.objects.update_or_create(
+        host=host, defaults={"counters": reading, "pid": os.getpid(), "beat_at": now}
+    )
+    return rates_between(before or {}, reading)
 
 
-def _network_rates() -> dict[str, float]:
-    counters = psutil.net_io_counters()
-    reading = (time.monotonic(), counters.bytes_sent, counters.bytes_recv)
-    before, _previous.net = _previous.net, reading
-    if before is None or reading[0] <= before[0]:
-        return {}
-    elapsed = reading[0] - before[0]
+def machine_counters(*, now: datetime) -> dict[str, float]:
+    cpu, net = psutil.cpu_times(), psutil.net_io_counters()
+    idle = cpu.idle + getattr(cpu, "iowait", 0.0)
     return {
-        "net_sent_bytes_per_second": max(0, reading[1] - before[1]) / elapsed,
-        "net_recv_bytes_per_second": max(0, reading[2] - before[2]) / elapsed,
+        "at": now.timestamp(),
+        "cpu_total": sum(cpu),
+        "cpu_busy": sum(cpu) - idle,
+        "net_sent": net.bytes_sent,
+        "net_recv": net.bytes_recv,
+    }
+
+
+def rates_between(before: dict, after: dict) -> dict[str, float]:
+    """Rates from two readings; none when there is no earlier one, or when a counter
+    went backwards (the machine rebooted) or no time passed."""
+    keys = ("at", "cpu_total", "cpu_busy", "net_sent", "net_recv")
+    if any(k not in before for k in keys) or any(after[k] < before[k] for k in keys):
+        return {}
+    elapsed, cpu_total = after["at"] - before["at"], after["cpu_total"] - before["cpu_total"]
+    if elapsed <= 0 or cpu_total <= 0:
+        return {}
+    return {
+        "cpu_percent": round(100.0 * (after["cpu_busy"] - before["cpu_busy"]) / cpu_total, 2),
+        "net_sent_bytes_per_second": (after["net_sent"] - before["net_sent"]) / elapsed,
+        "net_recv_bytes_per_second": (after["net_recv"] - before["net_recv"]) / elapsed,
     }
 
 

@@ -46,9 +46,9 @@ def test_the_worker_schedules_exist_and_are_repaired(db):
 def test_monitor_once_runs_a_pass_and_reports_it(db):
     AlertRule.objects.all().delete()
     report = json.loads(run("once", "--json"))
-    assert report["sample"] >= 11
+    assert report["sample"] >= 10  # the first pass on a host has no CPU or network rate
     assert report["alerts"] == {"fired": [], "resolved": [], "broken": []}
-    assert PerformanceMetric.objects.filter(name="cpu_percent").exists()
+    assert PerformanceMetric.objects.filter(name="memory_percent").exists()
 
 
 def test_monitor_status_shows_health_and_costs(db):

@@ -7,13 +7,12 @@ from django_q.models import OrmQ
 
 from monitoring.models import PerformanceMetric, WorkerHeartbeat
 from monitoring.services.passes import monitor_pass
-from monitoring.services.sampling import heartbeat_beat, metrics_sample
+from monitoring.services.sampling import heartbeat_beat, metrics_sample, rates_between
 from publishing.models import PublishingLog
 from tests.fixtures.publishing import TaskFactory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 SYSTEM = {
-    "cpu_percent",
     "memory_percent",
     "disk_percent",
     "process_rss_bytes",
@@ -32,16 +31,33 @@ def test_a_pass_stores_every_metric_at_its_time(db):
     stored = dict(PerformanceMetric.objects.filter(timestamp=NOW).values_list("name", "value"))
     assert set(stored) >= SYSTEM
     assert stored == values
-    assert 0 <= stored["cpu_percent"] <= 100
     assert stored["process_rss_bytes"] > 10_000_000  # at least this Python process
     assert stored["process_open_files"] >= 3
 
 
-def test_network_rates_appear_from_the_second_pass(db):
-    metrics_sample(now=NOW)
+def test_cpu_and_network_rates_appear_from_the_second_pass_on_a_host(db):
+    first = metrics_sample(now=NOW)
+    assert "cpu_percent" not in first  # no earlier reading: no rate, rather than a guess
     second = metrics_sample(now=NOW + timedelta(minutes=1))
+    assert 0 <= second["cpu_percent"] <= 100
     assert second["net_sent_bytes_per_second"] >= 0
     assert second["net_recv_bytes_per_second"] >= 0
+
+
+def test_rates_use_the_hosts_last_reading_whichever_process_made_it():
+    before = {"at": 0.0, "cpu_total": 100.0, "cpu_busy": 20.0, "net_sent": 0, "net_recv": 0}
+    after = {"at": 60.0, "cpu_total": 220.0, "cpu_busy": 50.0, "net_sent": 6000, "net_recv": 60}
+    assert rates_between(before, after) == {
+        "cpu_percent": 25.0,
+        "net_sent_bytes_per_second": 100.0,
+        "net_recv_bytes_per_second": 1.0,
+    }
+
+
+def test_a_reboot_resets_the_counters_and_gives_no_rate():
+    before = {"at": 0.0, "cpu_total": 9e6, "cpu_busy": 1e6, "net_sent": 10**9, "net_recv": 10**9}
+    after = {"at": 60.0, "cpu_total": 120.0, "cpu_busy": 30.0, "net_sent": 10, "net_recv": 10}
+    assert rates_between(before, after) == {}
 
 
 def test_queue_metrics_count_the_broker_and_publishing(db):
