@@ -2,13 +2,17 @@
 
 import json
 from io import StringIO
+from pathlib import Path
 
 import pytest
 import yaml
+from django.conf import settings
 from django.core.management import CommandError, ManagementUtility, call_command
 
 from configuration.models import ConfigVersion
+from configuration.schema import Config
 from configuration.selectors import config_value
+from configuration.services import config_parse, config_validate
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +155,12 @@ def test_rollback_puts_an_old_version_back_as_a_new_one(tmp_path):
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match=r"cannot read .*missing\.yaml: No such file"):
         config("validate", str(tmp_path / "missing.yaml"))
+
+
+def test_the_documented_example_file_is_valid_and_holds_the_defaults():
+    example = Path(settings.BASE_DIR) / "docs" / "config.example.yaml"
+
+    out, _ = config("validate", str(example), "--json")
+
+    assert json.loads(out)["valid"] is True
+    assert config_validate(config_parse(example.read_text())) == Config()
