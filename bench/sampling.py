@@ -89,7 +89,7 @@ def measure(runs: int) -> list[tuple[str, str, str, str]]:
 
     steps = {
         "sampling pass (all, stored)": lambda now: sampling.metrics_sample(now=now),
-        "  system (cpu, memory, disk, net)": lambda now: sampling.system_metrics(),
+        "  system (cpu, memory, disk, net)": lambda now: sampling.system_metrics(now=now),
         "  process tree (rss, fds)": lambda now: sampling.process_metrics(),
         "  database connections": lambda now: sampling.database_metrics(),
         "  queue and tasks": lambda now: sampling.queue_metrics(now=now),
