@@ -43,6 +43,10 @@ def alerts_evaluate(*, now: datetime) -> EvaluationReport:
             report.broken.append(rule.name)
             continue
         _apply(rule, findings, now, report)
+    # A rule switched off while firing would otherwise stay firing for ever.
+    for alert in Alert.objects.filter(status=FIRING, rule__enabled=False).select_related("rule"):
+        if alert_resolve(alert=alert, now=now):
+            report.resolved.append(_label(alert.rule, alert.subject))
     return report
 
 

@@ -132,6 +132,16 @@ def test_flapping_within_the_cool_down_is_not_notified_again(
     assert len(webhook.received) == 3
 
 
+def test_disabling_a_firing_rule_resolves_its_alert(samples, clock, webhook, webhook_channel):
+    rule = threshold(minutes=0)
+    samples.add("cpu_percent", 95, T0)
+    clock.at(T0)
+    AlertRule.objects.filter(pk=rule.pk).update(enabled=False)
+    samples.add("cpu_percent", 95, T0 + MINUTE)
+    assert clock.at(T0 + MINUTE).resolved == ["CPU high"]
+    assert events(webhook) == [("firing", "CPU high"), ("resolved", "CPU high")]
+
+
 # --- trend ----------------------------------------------------------------------------
 
 
