@@ -146,18 +146,22 @@ class AlertRule(models.Model):
                 condition=~Q(kind="threshold")
                 | (~Q(metric="") & ~Q(operator="") & Q(value__isnull=False)),
                 name="alert_rule_threshold_complete",
+                violation_error_message="A threshold rule needs a metric, an operator and a value.",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="trend") | (~Q(metric="") & Q(value__gt=0)),
                 name="alert_rule_trend_complete",
+                violation_error_message="A trend rule needs a metric and a ratio (value) above 0.",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="composite") | ~Q(combine=""),
                 name="alert_rule_composite_complete",
+                violation_error_message="A composite rule needs AND or OR (combine).",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="builtin") | ~Q(check_name=""),
                 name="alert_rule_builtin_complete",
+                violation_error_message="A built-in rule needs a check.",
             ),
         ]
 

@@ -89,3 +89,26 @@ def test_a_webhook_url_is_never_shown_back_and_survives_an_edit(operator):
     assert response.status_code == 302
     channel.refresh_from_db()
     assert (channel.name, channel.target) == ("slack ops", secret_url)
+
+
+def test_an_incomplete_rule_is_refused_with_a_clear_message(operator):
+    url = reverse("admin:monitoring_alertrule_add")
+    response = operator.post(
+        url,
+        {
+            "name": "No value",
+            "kind": "threshold",
+            "enabled": "on",
+            "severity": "warning",
+            "cooldown_minutes": 30,
+            "metric": "cpu_percent",
+            "operator": "gt",
+            "value": "",
+            "duration_minutes": 5,
+            "baseline_minutes": 1440,
+            "floor": 0,
+        },
+    )
+    assert response.status_code == 200  # the form again, not a 500
+    assert "A threshold rule needs a metric, an operator and a value." in response.content.decode()
+    assert not AlertRule.objects.filter(name="No value").exists()
