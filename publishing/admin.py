@@ -1,3 +1,4 @@
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -28,6 +29,7 @@ from publishing.services.task_actions import (
     task_edit_text,
     task_publish_now,
     task_retry,
+    task_text_check,
 )
 
 S = PublishingTask.Status
@@ -165,8 +167,44 @@ class ThreadPartInline(admin.TabularInline):
         return False  # written by the dispatcher only
 
 
+class ApprovalFilter(admin.SimpleListFilter):
+    """The review queue: tasks of projects that require approval, not yet approved."""
+
+    title = "approval"
+    parameter_name = "approval"
+    WAITING = (S.PENDING, S.QUEUED, S.RETRY_WAIT, S.NEEDS_REVIEW)
+
+    def lookups(self, request, model_admin):
+        return (("awaiting", "Awaiting approval"), ("approved", "Approved"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "awaiting":
+            return queryset.filter(
+                project__requires_approval=True, approved_at__isnull=True, status__in=self.WAITING
+            )
+        if self.value() == "approved":
+            return queryset.filter(approved_at__isnull=False)
+        return queryset
+
+
+class PublishingTaskForm(forms.ModelForm):
+    """Checks an edited text the way the service will (limit, status), so a bad edit
+    is an error on the form and nothing of the change is saved."""
+
+    class Meta:
+        model = PublishingTask
+        fields = ("text",)  # the admin passes its own field list; text is what is checked
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        if self.instance.pk and "text" in self.changed_data:
+            return task_text_check(task=self.instance, text=text)
+        return text
+
+
 @admin.register(PublishingTask)
 class PublishingTaskAdmin(GeminiNoticeMixin, admin.ModelAdmin):
+    form = PublishingTaskForm
     list_display = (
         "id",
         "project",
@@ -174,11 +212,14 @@ class PublishingTaskAdmin(GeminiNoticeMixin, admin.ModelAdmin):
         "language",
         "status",
         "scheduled_at",
+        "text_preview",
+        "text_origin",
+        "approval",
         "post_id",
         "attempts",
         "last_error",
     )
-    list_filter = ("status", "language", "project", "error_class")
+    list_filter = (ApprovalFilter, "status", "language", "text_origin", "project", "error_class")
     search_fields = ("content_path", "text", "post_id")
     list_select_related = ("project",)
     raw_id_fields = ("project", "source", "account")
@@ -231,19 +272,41 @@ class PublishingTaskAdmin(GeminiNoticeMixin, admin.ModelAdmin):
             obj.save(update_fields=[*fields, "updated"])
         return None
 
-    @admin.action(description="Approve selected tasks for publishing")
+    @admin.display(description="Text")
+    def text_preview(self, obj):
+        # Enough to review a post from the list (X's 280 characters); the page has all.
+        return obj.text if len(obj.text) <= 280 else obj.text[:279] + "…"
+
+    @admin.display(description="Approved", ordering="approved_at")
+    def approval(self, obj):
+        if obj.approved_at:
+            return f"by {obj.approved_by}"
+        return "awaiting" if obj.project.requires_approval else "not needed"
+
+    # The actions follow the roles (security/roles.py): an editor approves, only an
+    # operator cancels, retries or publishes now, and a viewer only looks.
+    def has_approve_permission(self, request):
+        return request.user.has_perm("publishing.approve_publishingtask")
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("publishing.publish_publishingtask")
+
+    @admin.action(description="Approve selected tasks for publishing", permissions=["approve"])
     def approve(self, request, queryset):
         _each(self, request, queryset, task_approve, "approved")
 
-    @admin.action(description="Cancel selected tasks")
+    @admin.action(description="Cancel selected tasks", permissions=["publish"])
     def cancel(self, request, queryset):
         _each(self, request, queryset, task_cancel, "cancelled")
 
-    @admin.action(description="Retry selected tasks (failed, needs review, missed, invalid)")
+    @admin.action(
+        description="Retry selected tasks (failed, needs review, missed, invalid)",
+        permissions=["publish"],
+    )
     def retry(self, request, queryset):
         _each(self, request, queryset, task_retry, "queued again")
 
-    @admin.action(description="Publish selected tasks now")
+    @admin.action(description="Publish selected tasks now", permissions=["publish"])
     def publish_now(self, request, queryset):
         _each(self, request, queryset, task_publish_now, "due now")
 

@@ -75,11 +75,12 @@ def task_approve(*, task: PublishingTask, actor: str) -> None:
         task_retry(task=task, actor=actor)
 
 
-def task_edit_text(*, task: PublishingTask, text: str, actor: str) -> None:
-    """Replace a waiting task's text; a rescan will not overwrite it afterwards."""
+def task_text_check(*, task: PublishingTask, text: str) -> str:
+    """The text as it would be saved for `task` (normalised); ValidationError when it
+    cannot be: the task has gone out, or the text is empty or over the limit."""
     if task.status not in EDITABLE:
         raise ValidationError(f"Task {task.pk} is {task.status}: its text can no longer change.")
-    if task.thread_parts.exclude(post_id="").exists():
+    if task.pk and task.thread_parts.exclude(post_id="").exists():
         raise ValidationError(f"Task {task.pk} is a thread with parts on X: its text is fixed.")
     text = normalize(text).strip()
     limit = task.account.char_limit if task.account else 280
@@ -88,6 +89,13 @@ def task_edit_text(*, task: PublishingTask, text: str, actor: str) -> None:
     length = weighted_length(text)
     if not text or length > limit:
         raise ValidationError(f"The text weighs {length} characters; the limit is {limit}.")
+    return text
+
+
+def task_edit_text(*, task: PublishingTask, text: str, actor: str) -> None:
+    """Replace a waiting task's text; a rescan will not overwrite it afterwards."""
+    text = task_text_check(task=task, text=text)
+    length = weighted_length(text)
     changed = PublishingTask.objects.filter(pk=task.pk, status=task.status).update(
         text=text, weighted_length=length, text_origin="edited", text_note=f"edited by {actor}"
     )

@@ -287,6 +287,9 @@ def _refresh(
         "text_origin": draft.origin,
         "text_note": draft.note,
     }
+    if draft.text != task.text and task.approved_at is not None:
+        # An approval is for the words the operator read: new words need a new look.
+        fields.update(approved_at=None, approved_by="")
     unchanged = all(getattr(task, k) == v for k, v in fields.items())
     if unchanged and task.status not in (S.INVALID, S.CANCELLED):
         return

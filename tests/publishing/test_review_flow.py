@@ -1,0 +1,177 @@
+"""The review flow of issue 4, as an operator meets it: projects in English, Chinese
+and Japanese that require approval are scanned with Gemini (the loopback emulator,
+through the real google-genai client); the rewritten posts wait in the admin, where
+they are read, edited and approved one by one or in bulk; nothing is published
+before its approval, and a rescan that changes an approved text asks again."""
+
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from projects.models import Project
+from projects.services import project_create
+from publishing.models import PublishingTask
+from publishing.services.dispatch import dispatch_once
+from publishing.services.ingest import project_ingest
+from tests.fixtures.content import (
+    batch_path,
+    make_uploader_json_project,
+    metadata_entry,
+    write_json,
+)
+
+S = PublishingTask.Status
+LANGUAGES = ("en", "cn", "ja")
+TASKS = reverse("admin:publishing_publishingtask_changelist")
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reviewed(content_root, owner, sandbox_account, gemini_settings):
+    """One project per language, each requiring approval, scanned once."""
+    projects = []
+    for language in LANGUAGES:
+        folder = make_uploader_json_project(
+            content_root, name=f"videos_{language}", n_videos=2, languages=(language,)
+        )
+        project = project_create(owner=owner, name=folder.name, path=str(folder), language=language)
+        Project.objects.filter(pk=project.pk).update(requires_approval=True)
+        project.refresh_from_db()
+        project_ingest(project=project)
+        projects.append(project)
+    return projects
+
+
+@pytest.fixture
+def operator(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", password="pw-12345"))
+    return client
+
+
+def task_of(language: str) -> PublishingTask:
+    return PublishingTask.objects.filter(language=language).order_by("id").first()
+
+
+def act(client, action: str, tasks) -> str:
+    data = {"action": action, "_selected_action": [t.pk for t in tasks]}
+    return client.post(TASKS, data, follow=True).content.decode()
+
+
+def change(client, task: PublishingTask, **fields):
+    """Post the task's change form as the admin renders it, with `fields` changed."""
+    url = reverse("admin:publishing_publishingtask_change", args=[task.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name) for name in form.fields}
+    data = {k: ("" if v is None else getattr(v, "pk", v)) for k, v in data.items()}
+    data.update(fields)
+    for prefix in ("thread_parts", "transitions", "logs"):
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    return client.post(url, data, follow=True)
+
+
+def test_rewritten_posts_in_each_language_wait_for_review_in_the_admin(reviewed, operator):
+    tasks = PublishingTask.objects.all()
+
+    assert sorted(t.language for t in tasks) == sorted(LANGUAGES * 2)
+    assert {(t.text_origin, t.text_note, t.status) for t in tasks} == {("gemini", "", S.PENDING)}
+    listing = operator.get(f"{TASKS}?approval=awaiting").content.decode()
+    for task in tasks:
+        assert task.text.split("\n")[0] in listing  # the post itself, readable in the list
+        page = operator.get(reverse("admin:publishing_publishingtask_change", args=[task.pk]))
+        assert task.text in page.content.decode()
+    assert dispatch_once(ignore_schedule=True).published == 0
+
+
+def test_an_operator_edits_a_generated_text_and_a_rescan_keeps_it(reviewed, operator):
+    task = task_of("ja")
+
+    edited = "新作です。紙飛行機の夢をもう一度。#紙飛行機"
+
+    change(operator, task, text=f"  {edited}  ")
+
+    task.refresh_from_db()
+    assert (task.text, task.text_origin) == (edited, "edited")
+    project_ingest(project=task.project)
+    task.refresh_from_db()
+    assert task.text == edited
+
+
+def test_an_edit_over_the_limit_is_refused_on_the_form_and_nothing_is_saved(reviewed, operator):
+    task = task_of("cn")
+    before = (task.text, task.priority)
+
+    response = change(operator, task, text="字" * 141, priority=7)
+
+    assert "The text weighs 282 characters; the limit is 280." in response.content.decode()
+    task.refresh_from_db()
+    assert (task.text, task.priority) == before
+
+
+def test_approving_one_task_publishes_that_one_only(reviewed, operator, xsandbox):
+    task = task_of("cn")
+
+    assert "1 task(s) approved." in act(operator, "approve", [task])
+
+    assert dispatch_once(ignore_schedule=True).published == 1
+    assert [post["text"] for post in xsandbox.posts()] == [task.text]
+    assert PublishingTask.objects.filter(status=S.PENDING).count() == 5
+
+
+def test_bulk_approval_lets_every_selected_task_publish(reviewed, operator, xsandbox):
+    chosen = [task_of(language) for language in LANGUAGES]
+
+    assert "3 task(s) approved." in act(operator, "approve", chosen)
+
+    assert dispatch_once(ignore_schedule=True).published == 3
+    assert sorted(p["text"] for p in xsandbox.posts()) == sorted(t.text for t in chosen)
+
+
+def test_a_rescan_that_rewrites_an_approved_text_asks_for_approval_again(reviewed, operator):
+    task = task_of("en")
+    act(operator, "approve", [task])
+    folder = batch_path(Path(task.project.path), "en")
+    entries = {
+        name: metadata_entry(n, "en", title=f"A new title for video {n}")
+        for n, name in enumerate(["videos_en_001.mp4", "videos_en_002.mp4"], 1)
+    }
+    write_json(folder, entries)
+
+    project_ingest(project=task.project)
+
+    task.refresh_from_db()
+    assert "A new title for video 1" in task.text
+    assert (task.approved_at, task.approved_by) == (None, "")
+    assert dispatch_once(ignore_schedule=True).published == 0
+
+
+def test_a_viewer_sees_the_review_queue_but_cannot_approve(reviewed, client, django_user_model):
+    viewer = django_user_model.objects.create_user("vic", password="pw-12345", is_staff=True)
+    viewer.groups.add(Group.objects.get(name="Viewer"))
+    client.force_login(viewer)
+    task = task_of("en")
+
+    page = client.get(TASKS).content.decode()
+    act(client, "approve", [task])
+
+    assert task.text.split("\n")[0] in page
+    assert 'value="approve"' not in page
+    task.refresh_from_db()
+    assert task.approved_at is None
+
+
+def test_an_editor_may_approve_but_not_publish_now(reviewed, client, django_user_model):
+    editor = django_user_model.objects.create_user("eve", password="pw-12345", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editor"))
+    client.force_login(editor)
+    task = task_of("en")
+    slot = task.scheduled_at
+
+    page = client.get(TASKS).content.decode()
+
+    assert 'value="approve"' in page and 'value="publish_now"' not in page
+    act(client, "approve", [task])
+    act(client, "publish_now", [task])
+    task.refresh_from_db()
+    assert (task.approved_by, task.scheduled_at) == ("user:eve", slot)
