@@ -175,3 +175,40 @@ def test_an_editor_may_approve_but_not_publish_now(reviewed, client, django_user
     act(client, "publish_now", [task])
     task.refresh_from_db()
     assert (task.approved_by, task.scheduled_at) == ("user:eve", slot)
+
+
+# --- what a scan tells Gemini about the account ----------------------------------------
+
+
+def scanned(content_root, owner, name: str) -> Project:
+    folder = make_uploader_json_project(content_root, name=name, n_videos=1)
+    project = project_create(owner=owner, name=name, path=str(folder), language="en")
+    project_ingest(project=project)
+    return project
+
+
+def test_a_rewrite_repeating_the_accounts_recent_post_is_refused_in_a_scan(
+    content_root, owner, sandbox_account, gemini_settings, settings
+):
+    settings.GEMINI_MAX_REGENERATIONS = 0
+    first = scanned(content_root, owner, "first").tasks.get()
+    PublishingTask.objects.filter(pk=first.pk).update(status=S.PUBLISHED, post_id="1")
+
+    # The same metadata in another project, posting on the same account.
+    second = scanned(content_root, owner, "second").tasks.get()
+
+    assert first.text_origin == "gemini"
+    assert second.text_origin == "direct" and second.text != first.text
+    assert second.text_note.endswith("(last: it repeats a recent post)")
+
+
+def test_a_scan_asks_gemini_for_the_accounts_own_limit(
+    content_root, owner, sandbox_account, gemini_settings
+):
+    sandbox_account.char_limit = 25_000
+    sandbox_account.save(update_fields=["char_limit"])
+
+    scanned(content_root, owner, "paid")
+
+    (request,) = gemini_settings.requests()
+    assert "at most 25000 weighted characters" in request["prompt"]
