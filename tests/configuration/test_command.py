@@ -1,18 +1,21 @@
 """manage.py config: show, validate, import, export, diff, rollback, history."""
 
 import json
+import subprocess
+import sys
 from io import StringIO
 from pathlib import Path
 
 import pytest
 import yaml
 from django.conf import settings
-from django.core.management import CommandError, ManagementUtility, call_command
+from django.core.management import CommandError, call_command
 
 from configuration.models import ConfigVersion
 from configuration.schema import Config
 from configuration.selectors import config_value
 from configuration.services import config_parse, config_validate
+from tests.fixtures.processes import MANAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -75,15 +78,22 @@ def test_an_invalid_file_is_refused_with_every_problem_and_nothing_changes(tmp_p
     assert config_value("publishing.max_concurrent_tasks") == 2
 
 
-def test_a_refused_file_exits_non_zero_from_the_command_line(tmp_path, capsys):
+@pytest.mark.slow
+def test_a_refused_file_exits_non_zero_from_the_command_line(processes, tmp_path):
     path = write(tmp_path, INVALID)
 
-    with pytest.raises(SystemExit) as exited:
-        ManagementUtility(["manage.py", "config", "import", path]).execute()
+    done = subprocess.run(
+        [sys.executable, MANAGE, "config", "import", path],
+        env=processes.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
-    assert exited.value.code != 0
-    assert "refused: 5 problem(s); nothing changed" in capsys.readouterr().err
-    assert ConfigVersion.objects.count() == 0
+    assert done.returncode == 1
+    assert "refused: 5 problem(s); nothing changed" in done.stderr
+    assert "surprise: unknown setting" in done.stderr
+    assert "No version is stored" in processes.run("config", "history")
 
 
 def test_validate_reports_the_changes_a_valid_file_would_make_and_stores_nothing(tmp_path):
