@@ -10,7 +10,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from publishing.models import MediaUpload, XAccount
-from publishing.xclient import XClient, XError, media_type_for
+from publishing.xclient import ErrorClass, XClient, XError, media_type_for
 
 # A media id this close to expiry is not reused: the post might outlive it.
 EXPIRY_MARGIN = timedelta(minutes=10)
@@ -85,10 +85,13 @@ def _send_chunks(client: XClient, upload: MediaUpload, path: Path) -> None:
 
 
 def _forget_if_refused(upload: MediaUpload, error: XError) -> None:
-    """X refused the session itself (expired, unknown, invalid): start over next time.
-    After a 5xx, a 429 or a network error the session lives on and resumes."""
+    """X refused the session itself (expired, unknown, invalid) or failed to process
+    the media: start over next time. After a 5xx, a 429 or a network error the session
+    lives on and resumes."""
     status = error.http_status or 0
-    if 400 <= status < 500 and status != 429:
+    refused = 400 <= status < 500 and status != 429
+    unprocessed = not status and error.error_class == ErrorClass.MEDIA
+    if refused or unprocessed:
         _mark(upload, state=MediaUpload.State.FAILED)
 
 

@@ -17,6 +17,8 @@ from tests.fixtures.publishing import ProjectRowFactory, TaskFactory
 S = PublishingTask.Status
 APPEND = "POST /2/media/upload/:id/append"
 INIT = "POST /2/media/upload/initialize"
+FINALIZE = "POST /2/media/upload/:id/finalize"
+STATUS = "GET /2/media/upload"
 pytestmark = pytest.mark.django_db
 
 
@@ -91,6 +93,38 @@ def test_an_expiring_media_id_is_not_reused(sandbox_account, xsandbox, clip):
     media_id_for(client=client, account=sandbox_account, path=clip)
 
     assert xsandbox.request_counts()[INIT] == 2
+
+
+def test_a_video_is_ready_only_once_x_says_its_processing_succeeded(
+    sandbox_account, xsandbox, clip
+):
+    xsandbox.configure(processing_polls=3, check_after_secs=0)
+
+    client = account_client(sandbox_account)
+
+    media_id = media_id_for(client=client, account=sandbox_account, path=clip)
+
+    assert xsandbox.request_counts()[STATUS] == 3  # polled until "succeeded", not once more
+    assert MediaUpload.objects.get().state == "ready"
+    assert xsandbox.media()[0]["id"] == media_id
+
+
+def test_media_x_failed_to_process_is_uploaded_afresh_when_the_post_is_retried(
+    sandbox_account, xsandbox, clip
+):
+    xsandbox.configure(check_after_secs=0)
+    xsandbox.set_faults({"endpoint": FINALIZE, "action": "fail_processing", "count": 1})
+    client = account_client(sandbox_account)
+
+    with pytest.raises(XError, match="could not process") as caught:
+        media_id_for(client=client, account=sandbox_account, path=clip)
+    assert caught.value.error_class == "media"
+    assert MediaUpload.objects.get().state == "failed"  # that media id is dead on X's side
+
+    media_id = media_id_for(client=client, account=sandbox_account, path=clip)
+
+    assert xsandbox.request_counts()[INIT] == 2
+    assert MediaUpload.objects.get(media_id=media_id).state == "ready"
 
 
 def test_alt_text_from_the_metadata_reaches_x(sandbox_account, xsandbox, clip):
