@@ -145,3 +145,22 @@ def test_alt_text_from_the_metadata_reaches_x(sandbox_account, xsandbox, clip):
     assert dispatch_once().published == 1
     (media,) = xsandbox.media()
     assert media["alt_text"] == "A paper plane over a city"
+
+
+def test_a_post_retried_after_x_refused_it_does_not_upload_its_video_again(
+    sandbox_account, xsandbox, clip
+):
+    project = ProjectRowFactory(path=str(clip.parent))
+    task = video_task(sandbox_account, project)
+    xsandbox.configure(rate_limits={"POST /2/tweets": 0})  # 429 after the upload
+
+    dispatch_once()
+    task.refresh_from_db()
+    assert task.status == S.RETRY_WAIT
+    xsandbox.configure(rate_limits={"POST /2/tweets": 100})
+    dispatch_once(now=task.next_attempt_at + timedelta(seconds=1))
+
+    task.refresh_from_db()
+    assert task.status == S.PUBLISHED
+    assert xsandbox.request_counts()[INIT] == 1
+    assert xsandbox.request_counts()[APPEND] == 5
