@@ -103,6 +103,7 @@ class ProjectViewSet(
         project = project_update(project=project, **serializer.validated_data)
         return Response(ProjectSettingsSerializer(project).data, status=status.HTTP_200_OK)
 
+    @extend_schema(responses=ContentSourceSerializer(many=True))
     @action(detail=True, methods=["get"], serializer_class=ContentSourceSerializer)
     def sources(self, request, pk=None):
         """What the scanner found in the project's folder, by key."""

@@ -26,6 +26,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Add the user to the role's group first (needed unless they hold it).",
         )
+        create.add_argument(
+            "--create-user",
+            action="store_true",
+            help="Create the user (API only: no password, no admin) if missing; implies "
+            "--grant-role.",
+        )
         listing = commands.add_parser("list", help="List keys (prefixes only).")
         listing.add_argument("--user", default=None)
         revoke = commands.add_parser("revoke", help="Revoke a key by its prefix.")
@@ -34,8 +40,9 @@ class Command(BaseCommand):
     def handle(self, *args, command: str, **options):
         getattr(self, f"_{command}")(**options)
 
-    def _create(self, *, user, role, name, expires_days, grant_role, **_options):
-        account = self._user(user)
+    def _create(self, *, user, role, name, expires_days, grant_role, create_user, **_options):
+        account = self._user(user, create=create_user)
+        grant_role = grant_role or create_user
         if expires_days is not None and expires_days < 1:
             raise CommandError("--expires-days must be 1 or more.")
         expires_at = timezone.now() + timedelta(days=expires_days) if expires_days else None
@@ -76,11 +83,15 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"{key.prefix} was revoked already.")
 
-    def _user(self, username: str):
-        try:
-            return get_user_model().objects.get(username=username)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"No user {username!r}; create one first.") from None
+    def _user(self, username: str, *, create: bool = False):
+        users = get_user_model().objects
+        found = users.filter(username=username).first()
+        if found is None and create:
+            self.stderr.write(f"Created user {username!r} (API only: no password).")
+            return users.create_user(username=username)  # unusable password
+        if found is None:
+            raise CommandError(f"No user {username!r}; create one first (or --create-user).")
+        return found
 
 
 def _when(moment) -> str:
