@@ -27,6 +27,7 @@ class ConfigVersion(models.Model):
 
     class Meta:
         ordering = ["-number"]
+        verbose_name = "configuration version"
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(number__gte=1), name="config_version_number_positive"

@@ -29,6 +29,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-number'],
+                'verbose_name': 'configuration version',
                 'constraints': [models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='config_version_number_positive')],
             },
         ),
