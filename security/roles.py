@@ -31,6 +31,9 @@ OPERATOR = (
     "publishing.add_xaccount",
     "publishing.change_xaccount",
     "publishing.delete_xaccount",
+    # The runtime configuration: read it, store a version or roll back.
+    "configuration.view_configversion",
+    "configuration.add_configversion",
 )
 ROLES: dict[str, tuple[str, ...]] = {
     "Admin": ("*",),

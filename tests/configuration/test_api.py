@@ -85,7 +85,14 @@ def test_rollback_adds_a_version_equal_to_the_old_one(admin):
     assert missing.status_code == 404
 
 
-@pytest.mark.parametrize("role", ["Operator", "Viewer"])
+def test_an_operator_may_change_the_configuration(role_client):
+    operator = role_client("Operator")
+
+    assert operator.get(CURRENT).status_code == 200
+    assert operator.post(VERSIONS, {"config": {"scheduling": {"daily_max": 4}}}).status_code == 201
+
+
+@pytest.mark.parametrize("role", ["Editor", "Viewer"])
 def test_roles_without_the_configuration_permissions_are_refused(role_client, role):
     client = role_client(role)
 
