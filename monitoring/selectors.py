@@ -22,6 +22,7 @@ from publishing.models import (
     XAccount,
 )
 from publishing.xclient import ErrorClass
+from security import events
 
 R = PerformanceMetric.Resolution
 S = PublishingTask.Status
@@ -270,8 +271,6 @@ def gemini_outage_reason() -> str:
 
 def security_burst(*, now: datetime) -> str:
     """The latest security alert's text while its window lasts, else ""."""
-    from security import events  # the security app records refusals and bursts
-
     if not events.security_alert_active(now):
         return ""
     window = timedelta(minutes=settings.SECURITY_ALERT_WINDOW_MINUTES)
