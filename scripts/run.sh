@@ -50,6 +50,7 @@ pids+=($!)
 echo
 echo "twitterpub is running:"
 echo "  admin:       http://127.0.0.1:${WEB_PORT}/admin/"
+echo "  health:      http://127.0.0.1:${WEB_PORT}/health/ready  (Prometheus: /metrics)"
 echo "  X emulator:  ${X_API_BASE_URL}  (posts: ${X_API_BASE_URL}/_sandbox/posts)"
 echo "  Posts go out about one a minute; watch Publishing tasks in the admin. Ctrl-C stops."
 wait -n "${pids[@]}"
