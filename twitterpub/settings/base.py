@@ -314,8 +314,6 @@ X_API_PRICES = {
     "post_with_url": env.float("X_PRICE_POST_WITH_URL", default=0.20),
     "media_metadata": env.float("X_PRICE_MEDIA_METADATA", default=0.005),
 }
-# Load balancers probe health over plain HTTP; /metrics (which may carry a token) is not exempt.
-SECURE_REDIRECT_EXEMPT = [r"^health/"]
 # --- end of Monitoring ------------------------------------------------------------------
 
 # --- Gemini rewriting (issue [3 of 5]) -------------------------------------------------
