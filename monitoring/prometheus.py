@@ -9,11 +9,13 @@ needs a multiprocess mode."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import defaultdict
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.db.models import Count
 from django.utils import timezone
 from prometheus_client import (
@@ -30,6 +32,7 @@ from monitoring import selectors
 from monitoring.models import Alert, ErrorGroup, WorkerHeartbeat
 from publishing.models import PublishingTask
 
+logger = logging.getLogger(__name__)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 CACHE_KEY = "monitoring:prometheus:database"
 PREFIX = "twitterpub"
@@ -103,16 +106,25 @@ def _endpoint_row(name: str, row: dict) -> dict:
 
 
 class DatabaseCollector:
-    """Gauges read from the database at scrape time."""
+    """Gauges read from the database at scrape time. When the database fails, the
+    scrape still answers (with the request metrics) and says so in `database_up`."""
 
     def collect(self):
         now = timezone.now()
-        yield from _samples()
-        yield from _tasks()
-        yield from _publishing(now)
-        yield from _rate_limits(now)
-        yield from _costs(now)
-        yield from _alerts_and_errors(now)
+        try:
+            families = [
+                *_samples(),
+                *_tasks(),
+                *_publishing(now),
+                *_rate_limits(now),
+                *_costs(now),
+                *_alerts_and_errors(now),
+            ]
+        except DatabaseError:
+            logger.exception("/metrics could not read the database")
+            families = []
+        yield _gauge("database_up", "1 when /metrics could read the database.", int(bool(families)))
+        yield from families
 
 
 def _gauge(name: str, doc: str, value: float | None = None, labels=()) -> GaugeMetricFamily:

@@ -150,3 +150,21 @@ def test_a_token_protects_metrics_when_set(client, db, settings):
 
 def test_metrics_refuses_writes(client, db):
     assert client.post("/metrics").status_code == 405
+
+
+def test_a_failing_database_still_answers_with_request_metrics(client, db, monkeypatch):
+    from django.db import OperationalError
+
+    def down():
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr("monitoring.selectors.metrics_latest", down)
+    client.get("/health/live")
+    found = scrape(client)
+    assert found[("twitterpub_database_up", ())] == 0
+    assert requests_to(found, "health-live") >= 1
+    assert ("twitterpub_tasks", (("status", "pending"),)) not in found
+
+
+def test_database_up_is_1_when_the_gauges_were_read(client, db):
+    assert scrape(client)[("twitterpub_database_up", ())] == 1
