@@ -7,6 +7,7 @@ pytest_plugins = [
     "tests.fixtures.publishing",
     "tests.fixtures.processes",
     "tests.fixtures.gemini",
+    "tests.fixtures.database",
     "tests.fixtures.configuration",
     "tests.fixtures.monitoring",
     "tests.fixtures.api",

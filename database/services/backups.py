@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -105,9 +108,27 @@ def _suffix(engine: str) -> str:
 
 def _dump(engine: str, path: Path, progress: Progress) -> dict[str, int]:
     if engine == Backup.Engine.SQLITE:
-        connection.ensure_connection()
-        return sqlite.dump(connection.connection, path, progress)
+        with _sqlite_live() as live:
+            return sqlite.dump(live, path, progress)
     return postgres.dump(connection.settings_dict, path, progress)
+
+
+@contextmanager
+def _sqlite_live() -> Iterator[sqlite3.Connection]:
+    """A connection of our own to the database file, so the backup API never waits on
+    a transaction of Django's. An in-memory database (tests) is reachable only through
+    Django's connection, which must then be outside any transaction."""
+    if not connection.is_in_memory_db():
+        conn = sqlite.connect(connection.settings_dict["NAME"])
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    if connection.in_atomic_block:
+        raise BackupError("An in-memory SQLite database cannot be backed up inside a transaction.")
+    connection.ensure_connection()
+    yield connection.connection
 
 
 def _verify_error(engine: str, path: Path, expected: dict[str, int], progress: Progress) -> str:
@@ -260,8 +281,8 @@ def _restore(engine: str, path: Path, progress: Progress) -> dict[str, int]:
     if connection.in_atomic_block:
         raise BackupError("A restore cannot run inside a transaction.")
     if engine == Backup.Engine.SQLITE:
-        connection.ensure_connection()
-        return sqlite.restore(path, connection.connection, progress)
+        with _sqlite_live() as live:
+            return sqlite.restore(path, live, progress)
     settings_dict = connection.settings_dict
     connection.close()  # pg_restore drops the tables: our own session must not hold them
     return postgres.restore(path, settings_dict, progress)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_q.models import Task as QTask
 
 from database.models import Backup
-from database.services.backups import backup_create
+from database.services.backups import backup_create, backups_index
 from database.services.common import Progress, no_progress
 from database.services.schedules import database_schedules_ensure
 from projects.models import ScanReport
@@ -45,6 +45,7 @@ def database_init(*, force_reset: bool = False, progress: Progress = no_progress
     if force_reset:
         report.safety_backup = backup_create(kind=Backup.Kind.SAFETY, progress=progress).name
         call_command("flush", verbosity=0, interactive=False)
+        backups_index()
     publisher_state()
     report.schedules_created = schedules_ensure() + database_schedules_ensure()
     return report

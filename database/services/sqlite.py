@@ -17,7 +17,7 @@ CHUNK = 1024 * 1024
 GZIP_LEVEL = 6
 
 
-def _connect(path: Path | str) -> sqlite3.Connection:
+def connect(path: Path | str) -> sqlite3.Connection:
     return sqlite3.connect(str(path), timeout=30, isolation_level=None)
 
 
@@ -27,7 +27,7 @@ def snapshot(source: sqlite3.Connection, dest: Path) -> None:
     One step holds a read transaction for the whole copy: in WAL mode writers go on,
     and the copy is one consistent moment. Several smaller steps would restart each
     time another connection wrote, forever under a steady writer."""
-    dst = _connect(dest)
+    dst = connect(dest)
     try:
         source.backup(dst, pages=-1)
     finally:
@@ -35,7 +35,7 @@ def snapshot(source: sqlite3.Connection, dest: Path) -> None:
 
 
 def integrity_check(path: Path) -> None:
-    conn = _connect(path)
+    conn = connect(path)
     try:
         rows = [row[0] for row in conn.execute("PRAGMA integrity_check")]
     except sqlite3.DatabaseError as exc:
@@ -47,7 +47,7 @@ def integrity_check(path: Path) -> None:
 
 
 def row_counts(path: Path) -> dict[str, int]:
-    conn = _connect(path)
+    conn = connect(path)
     try:
         tables = [
             name
@@ -117,7 +117,7 @@ def restore(path: Path, target: sqlite3.Connection, progress: Progress) -> dict[
         decompress(path, scratch, progress)
         integrity_check(scratch)
         progress("restore", 0, 1)
-        src = _connect(scratch)
+        src = connect(scratch)
         try:
             src.backup(target, pages=-1)
         finally:
