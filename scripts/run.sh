@@ -40,7 +40,29 @@ else:
     sys.exit("the X emulator did not start")
 PYEOF
 
-$PY manage.py demo
+DEMO_ARGS=()
+if [[ "${DEMO_REVIEW:-}" == 1 ]]; then
+  # Review before posting, rehearsed: the bundled Gemini emulator rewrites the demo
+  # videos' posts in en, cn and ja, and they wait for approval (docs/gemini.md).
+  GEMINI_PORT=${GEMINI_PORT:-8766}
+  export GEMINI_API_BASE_URL="http://127.0.0.1:${GEMINI_PORT}" GEMINI_API_KEY=test-gemini-key
+  $PY manage.py geminisandbox --port "$GEMINI_PORT" --api-key "$GEMINI_API_KEY" &
+  pids+=($!)
+  $PY - "$GEMINI_API_BASE_URL" <<'PYEOF'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(sys.argv[1] + "/_gemini/config", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.2)
+else:
+    sys.exit("the Gemini emulator did not start")
+PYEOF
+  DEMO_ARGS=(--review)
+fi
+
+$PY manage.py demo "${DEMO_ARGS[@]}"
 .venv/bin/gunicorn twitterpub.wsgi:application --bind "127.0.0.1:${WEB_PORT}" \
   --workers 2 --access-logfile - --log-level warning &
 pids+=($!)

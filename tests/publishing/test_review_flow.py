@@ -4,14 +4,17 @@ through the real google-genai client); the rewritten posts wait in the admin, wh
 they are read, edited and approved one by one or in bulk; nothing is published
 before its approval, and a rescan that changes an approved text asks again."""
 
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.urls import reverse
 
 from projects.models import Project
 from projects.services import project_create
+from publishing.management.commands.demo import DEMO_DIR
 from publishing.models import PublishingTask
 from publishing.services.dispatch import dispatch_once
 from publishing.services.ingest import project_ingest
@@ -212,3 +215,21 @@ def test_a_scan_asks_gemini_for_the_accounts_own_limit(
 
     (request,) = gemini_settings.requests()
     assert "at most 25000 weighted characters" in request["prompt"]
+
+
+# --- the demo ------------------------------------------------------------------------
+
+
+def test_the_review_demo_holds_gemini_posts_in_three_languages_for_approval(
+    sandbox_account, gemini_settings, owner, settings
+):
+    owner.is_superuser = True
+    owner.save(update_fields=["is_superuser"])
+    settings.CONTENT_ROOTS = [DEMO_DIR]
+
+    call_command("demo", "--review", stdout=StringIO())
+
+    tasks = PublishingTask.objects.filter(project__name="demo-videos")
+    assert {t.language for t in tasks} == set(LANGUAGES)
+    assert {(t.text_origin, t.text_note) for t in tasks} == {("gemini", "")}
+    assert dispatch_once(ignore_schedule=True, project_id=tasks[0].project_id).published == 0

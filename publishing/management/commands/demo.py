@@ -19,6 +19,7 @@ DEMO_PROJECTS = {
     "demo-notes": {"language": "en"},
 }
 DEMO_SCHEDULE = {"preferred_hours": [], "min_interval_minutes": 1, "daily_max": 100}
+DEMO_REVIEW = {"requires_approval": True, "language_mode": Project.LanguageMode.EACH}
 
 
 class Command(BaseCommand):
@@ -28,10 +29,21 @@ class Command(BaseCommand):
         "must point at a running emulator (`manage.py xsandbox`)."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--review",
+            action="store_true",
+            help="Rehearse review before posting: demo-videos posts each language it has "
+            "(en, cn, ja) and requires approval. With GEMINI_API_KEY set (the emulator: "
+            "`manage.py geminisandbox`), its posts are Gemini's rewrites (docs/gemini.md).",
+        )
+
     def handle(self, *args, **options):
         owner = default_owner(None)
         for name, extra in DEMO_PROJECTS.items():
             self._project(owner, name, extra)
+        if options["review"]:
+            Project.objects.filter(owner=owner, name="demo-videos").update(**DEMO_REVIEW)
         self._account()
         schedules_ensure()
         for project in Project.objects.filter(name__in=DEMO_PROJECTS):
