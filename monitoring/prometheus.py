@@ -29,7 +29,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from monitoring import selectors
-from monitoring.models import Alert, ErrorGroup, WorkerHeartbeat
+from monitoring.models import Alert, ErrorGroup, Notification, WorkerHeartbeat
 from publishing.models import PublishingTask
 
 logger = logging.getLogger(__name__)
@@ -203,6 +203,15 @@ def _costs(now):
     yield _gauge("queue_posts", "Posts waiting to go out.", pending["posts"])
 
 
+def _notifications() -> GaugeMetricFamily:
+    """Undelivered notifications: a failed one means an alert nobody was told about."""
+    family = _gauge("notifications", "Notifications by delivery status.", labels=["status"])
+    counts = dict(Notification.objects.values_list("status").annotate(n=Count("id")))
+    for status in Notification.Status.values:
+        family.add_metric([status], counts.get(status, 0))
+    return family
+
+
 def _alerts_and_errors(now):
     firing = _gauge("alerts_firing", "Alerts firing now, by severity.", labels=["severity"])
     counts = dict(
@@ -213,6 +222,7 @@ def _alerts_and_errors(now):
     for severity in ("warning", "critical"):
         firing.add_metric([severity], counts.get(severity, 0))
     yield firing
+    yield _notifications()
     failures = CounterMetricFamily(
         f"{PREFIX}_publish_failures",
         "Failed attempts counted by the error center.",

@@ -112,3 +112,11 @@ def test_an_incomplete_rule_is_refused_with_a_clear_message(operator):
     assert response.status_code == 200  # the form again, not a 500
     assert "A threshold rule needs a metric, an operator and a value." in response.content.decode()
     assert not AlertRule.objects.filter(name="No value").exists()
+
+
+def test_staff_without_monitoring_permissions_cannot_see_the_overview(client, django_user_model):
+    clerk = django_user_model.objects.create_user("clerk", password="clerk-pass-1234")
+    clerk.is_staff = True
+    clerk.save()
+    client.force_login(clerk)
+    assert client.get(reverse("admin:monitoring_overview_changelist")).status_code == 403

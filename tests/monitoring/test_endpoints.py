@@ -137,6 +137,7 @@ def test_business_gauges_come_from_the_database(client, db):
     assert found[("twitterpub_tasks", (("status", "pending"),))] == 2
     assert found[("twitterpub_queue_projected_cost_dollars", ())] == 0.4
     assert ("twitterpub_alerts_firing", (("severity", "critical"),)) in found
+    assert found[("twitterpub_notifications", (("status", "failed"),))] == 0
 
 
 def test_a_token_protects_metrics_when_set(client, db, settings):
