@@ -245,6 +245,7 @@ class PublishingTaskAdmin(GeminiNoticeMixin, admin.ModelAdmin):
         "next_attempt_at",
         "text_origin",
         "text_note",
+        "text_provenance",
         "approved_at",
         "approved_by",
     )
@@ -276,6 +277,18 @@ class PublishingTaskAdmin(GeminiNoticeMixin, admin.ModelAdmin):
     def text_preview(self, obj):
         # Enough to review a post from the list (X's 280 characters); the page has all.
         return obj.text if len(obj.text) <= 280 else obj.text[:279] + "…"
+
+    @admin.display(description="Provenance")
+    def text_provenance(self, obj):
+        """Where the current text was made (model, prompt version, tokens, time), from
+        the generator's record of it; edited or hand-written texts have none."""
+        made = GeneratedText.objects.filter(language=obj.language, text=obj.text).first()
+        if made is None or not made.model:
+            return "-"
+        return (
+            f"{made.model}, prompt {made.prompt_version}, {made.prompt_tokens} prompt and "
+            f"{made.output_tokens} output tokens, {made.created:%Y-%m-%d %H:%M} UTC"
+        )
 
     @admin.display(description="Approved", ordering="approved_at")
     def approval(self, obj):

@@ -14,8 +14,9 @@ from django.urls import reverse
 
 from projects.models import Project
 from projects.services import project_create
+from publishing import prompts
 from publishing.management.commands.demo import DEMO_DIR
-from publishing.models import PublishingTask
+from publishing.models import GeneratedText, PublishingTask
 from publishing.services.dispatch import dispatch_once
 from publishing.services.ingest import project_ingest
 from tests.fixtures.content import (
@@ -85,6 +86,19 @@ def test_rewritten_posts_in_each_language_wait_for_review_in_the_admin(reviewed,
         page = operator.get(reverse("admin:publishing_publishingtask_change", args=[task.pk]))
         assert task.text in page.content.decode()
     assert dispatch_once(ignore_schedule=True).published == 0
+
+
+def test_the_task_page_shows_where_its_text_came_from(reviewed, operator):
+    task = task_of("cn")
+    made = GeneratedText.objects.get(language="cn", text=task.text)
+
+    page = operator.get(reverse("admin:publishing_publishingtask_change", args=[task.pk]))
+
+    assert made.prompt_tokens > 0 and made.output_tokens > 0
+    assert (
+        f"gemini-2.5-flash, prompt {prompts.PROMPT_VERSION}, {made.prompt_tokens} prompt and "
+        f"{made.output_tokens} output tokens"
+    ) in page.content.decode()
 
 
 def test_an_operator_edits_a_generated_text_and_a_rescan_keeps_it(reviewed, operator):
