@@ -1,3 +1,4 @@
+import threading
 from datetime import timedelta
 
 from django.contrib import admin, messages
@@ -22,6 +23,15 @@ from monitoring.prometheus import endpoint_stats
 from monitoring.services.alerts import alert_resolve
 from monitoring.services.errors import error_group_acknowledge, error_group_resolve
 from monitoring.services.notify import notification_retry
+
+# The error-group list's trend counts, computed once per request: the admin class is
+# shared by every request thread, so they cannot live on it.
+_request_local = threading.local()
+
+
+def _trend(group: ErrorGroup, key: str) -> int:
+    trends = getattr(_request_local, "trends", {})
+    return trends.get(group.error_class, {}).get(key, 0)
 
 
 class WorkerOwned(admin.ModelAdmin):
@@ -168,16 +178,16 @@ class ErrorGroupAdmin(WorkerOwned):
     actions = ("acknowledge", "resolve")
 
     def changelist_view(self, request, extra_context=None):
-        self._trends = selectors.error_group_trends(now=timezone.now())
+        _request_local.trends = selectors.error_group_trends(now=timezone.now())
         return super().changelist_view(request, extra_context)
 
     @admin.display(description="last 24 h")
     def last_24h(self, group):
-        return getattr(self, "_trends", {}).get(group.error_class, {}).get("last_24h", 0)
+        return _trend(group, "last_24h")
 
     @admin.display(description="24 h before")
     def previous_24h(self, group):
-        return getattr(self, "_trends", {}).get(group.error_class, {}).get("previous_24h", 0)
+        return _trend(group, "previous_24h")
 
     @admin.display(description="recent examples")
     def recent_examples(self, group):
