@@ -287,8 +287,10 @@ def _refresh(
         "text_origin": draft.origin,
         "text_note": draft.note,
     }
-    if draft.text != task.text and task.approved_at is not None:
+    if draft.text != task.text:
         # An approval is for the words the operator read: new words need a new look.
+        # (Cleared whatever this process last read: an approval given meanwhile was
+        # for the old words too.)
         fields.update(approved_at=None, approved_by="")
     unchanged = all(getattr(task, k) == v for k, v in fields.items())
     if unchanged and task.status not in (S.INVALID, S.CANCELLED):
