@@ -50,6 +50,9 @@ def task_reschedule(*, task: PublishingTask, when: datetime, actor: str) -> None
 
 def task_publish_now(*, task: PublishingTask, actor: str) -> None:
     """Make a waiting task due at once (the dispatcher sends it on its next pass)."""
+    if task.project.requires_approval and task.approved_at is None:
+        # Due or not, the dispatcher would leave it waiting: say so instead.
+        raise ValidationError(f"Task {task.pk} awaits approval: approve it first.")
     if task.status in RETRYABLE:
         task_retry(task=task, actor=actor)
     else:

@@ -136,6 +136,19 @@ def test_approving_one_task_publishes_that_one_only(reviewed, operator, xsandbox
     assert PublishingTask.objects.filter(status=S.PENDING).count() == 5
 
 
+def test_publish_now_refuses_a_task_awaiting_approval_and_says_why(reviewed, operator):
+    task = task_of("ja")
+    slot = task.scheduled_at
+
+    page = act(operator, "publish_now", [task])
+
+    assert f"Task {task.pk} awaits approval: approve it first." in page
+    task.refresh_from_db()
+    assert task.scheduled_at == slot
+    act(operator, "approve", [task])
+    assert "1 task(s) due now." in act(operator, "publish_now", [task])
+
+
 def test_bulk_approval_lets_every_selected_task_publish(reviewed, operator, xsandbox):
     chosen = [task_of(language) for language in LANGUAGES]
 
