@@ -218,6 +218,8 @@ class ApiThrottle(Section):
 
 class Security(Section):
     api_throttle: ApiThrottle = ApiThrottle()
+    # Lifetime of an API key made without an expiry date; null: such keys never expire.
+    api_key_expiry_days: int | None = Field(None, ge=1, le=3650)
 
 
 class Notifications(Section):

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
+from configuration.selectors import config_value
 from security.models import APIKey
 from security.roles import ROLES
 
@@ -47,6 +48,7 @@ def apikey_create(*, user, role: str, name: str = "", expires_at: datetime | Non
     group) or be a superuser: a key never grants more than its user has."""
     group = role_group(role)
     apikey_check_role(user=user, group=group)
+    expires_at = expires_at or _default_expiry()
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError("The expiry date must be in the future.")
     prefix = KEY_PREFIX + secrets.token_hex(_PREFIX_CHARS // 2)
@@ -60,6 +62,13 @@ def apikey_create(*, user, role: str, name: str = "", expires_at: datetime | Non
         expires_at=expires_at,
     )
     return NewKey(api_key=api_key, key=key)
+
+
+def _default_expiry() -> datetime | None:
+    """A key made without an expiry date gets the configured lifetime (runtime
+    configuration security.api_key_expiry_days; null: it never expires)."""
+    days = config_value("security.api_key_expiry_days")
+    return timezone.now() + timedelta(days=days) if days else None
 
 
 def apikey_check_role(*, user, group: Group) -> None:

@@ -5,6 +5,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
 from configuration import selectors
 from configuration.models import ConfigVersion
@@ -23,6 +24,7 @@ from monitoring.services.notify import retry_delay
 from projects.services import project_create
 from publishing.services import dispatch
 from publishing.services.retries import retry_policy
+from security.apikeys import apikey_create
 from tests.fixtures.content import make_plain_project
 
 pytestmark = pytest.mark.django_db
@@ -195,3 +197,17 @@ def test_monitoring_prices_and_notification_retries_follow_the_version_in_force(
 
     assert post_price("Just words, no link.") == 0.02
     assert retry_delay(2) == timedelta(seconds=10)
+
+
+def test_api_keys_made_without_a_date_get_the_configured_lifetime(owner):
+    owner.is_superuser = True
+    owner.save()
+    forever = apikey_create(user=owner, role="Admin").api_key
+    config_version_create(document={"security": {"api_key_expiry_days": 30}}, author_name="a")
+
+    limited = apikey_create(user=owner, role="Admin").api_key
+    chosen = apikey_create(user=owner, role="Admin", expires_at=timezone.now() + timedelta(days=2))
+
+    assert forever.expires_at is None
+    assert timedelta(days=29) < limited.expires_at - timezone.now() <= timedelta(days=30)
+    assert chosen.api_key.expires_at - timezone.now() <= timedelta(days=2)
