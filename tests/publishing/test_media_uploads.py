@@ -43,6 +43,18 @@ def video_task(account, project, **fields):
     )
 
 
+def test_a_video_goes_up_in_chunks_of_one_mib(sandbox_account, xsandbox, tmp_path, settings):
+    assert settings.X_MEDIA_CHUNK_BYTES == 1024 * 1024  # the default: X's advice
+    path = write_media(tmp_path / "long.mp4")
+    with path.open("r+b") as fh:
+        fh.truncate(5 * 1024 * 1024 // 2)  # 2.5 MiB
+
+    media_id_for(client=account_client(sandbox_account), account=sandbox_account, path=path)
+
+    assert xsandbox.request_counts()[APPEND] == 3
+    assert MediaUpload.objects.get().chunks_sent == 3
+
+
 def test_a_second_post_of_the_same_file_reuses_the_media_id(sandbox_account, xsandbox, clip):
     client = account_client(sandbox_account)
 
