@@ -2,12 +2,12 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _sync_roles(sender, **kwargs) -> None:
+def _sync_roles(sender, using="default", **kwargs) -> None:
     # After every app's migrations: permissions an app adds later reach the roles
     # (Admin holds all of them) without a data migration of its own.
     from security.roles import roles_sync
 
-    roles_sync()
+    roles_sync(using=using)
 
 
 class SecurityConfig(AppConfig):

@@ -48,7 +48,7 @@ def role_grants(role: str, permission: str) -> bool:
     return any(fnmatchcase(permission, pattern) for pattern in ROLES[role])
 
 
-def roles_sync(*, group_model=None, permission_model=None) -> None:
+def roles_sync(*, group_model=None, permission_model=None, using: str = "default") -> None:
     """Create the role groups and give each exactly the permissions ROLES names.
 
     The models may be passed in (a migration's historical models)."""
@@ -57,12 +57,12 @@ def roles_sync(*, group_model=None, permission_model=None) -> None:
 
         group_model, permission_model = Group, Permission
     permissions = list(
-        permission_model.objects.select_related("content_type").values_list(
+        permission_model.objects.using(using).values_list(
             "pk", "content_type__app_label", "codename"
         )
     )
     for role, patterns in ROLES.items():
-        group, _created = group_model.objects.get_or_create(name=role)
+        group, _created = group_model.objects.using(using).get_or_create(name=role)
         wanted = [
             pk
             for pk, app_label, codename in permissions

@@ -11,13 +11,14 @@ def create_roles(apps, schema_editor):
 
     for app_config in apps.get_app_configs():
         app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
+        create_permissions(app_config, apps=apps, verbosity=0, using=schema_editor.connection.alias)
         app_config.models_module = None
     from security.roles import roles_sync
 
     roles_sync(
         group_model=apps.get_model("auth", "Group"),
         permission_model=apps.get_model("auth", "Permission"),
+        using=schema_editor.connection.alias,
     )
 
 
