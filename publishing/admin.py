@@ -19,6 +19,7 @@ from publishing.models import (
     XAccount,
 )
 from publishing.selectors import gemini_outage_state
+from publishing.services.accounts import account_char_limit_check
 from publishing.services.ingest import project_ingest
 from publishing.services.reconcile import publisher_pause, publisher_resume
 from publishing.services.retries import account_pause, account_resume
@@ -349,8 +350,24 @@ class PublishingLogAdmin(admin.ModelAdmin):
         return False
 
 
+class XAccountForm(forms.ModelForm):
+    class Meta:
+        model = XAccount
+        fields = ("char_limit", "max_video_seconds")  # the admin passes its own list
+
+    def clean_char_limit(self):
+        return account_char_limit_check(self.cleaned_data["char_limit"])
+
+    def clean_max_video_seconds(self):
+        seconds = self.cleaned_data["max_video_seconds"]
+        if seconds < 1:
+            raise ValidationError("A video limit of 0 seconds would refuse every video.")
+        return seconds
+
+
 @admin.register(XAccount)
 class XAccountAdmin(admin.ModelAdmin):
+    form = XAccountForm
     list_display = (
         "handle",
         "x_user_id",

@@ -43,6 +43,20 @@ def account_client(account: XAccount) -> XClient:
     return XClient(account_credentials(account))
 
 
+# X takes 280 weighted characters, or 25,000 from paid (Premium) accounts.
+MAX_CHAR_LIMIT = 25_000
+
+
+def account_char_limit_check(char_limit: int) -> int:
+    """A text limit X could have: every post is composed and checked against it."""
+    if not 1 <= char_limit <= MAX_CHAR_LIMIT:
+        raise ValidationError(
+            f"The text limit must be between 1 and {MAX_CHAR_LIMIT:,} (X's limit for paid "
+            f"accounts; 280 for the others), not {char_limit:,}."
+        )
+    return char_limit
+
+
 def _clean_handle(handle: str) -> str:
     handle = handle.strip().lstrip("@")
     if not handle or len(handle) > 50 or not handle.replace("_", "").isalnum():
@@ -63,6 +77,7 @@ def account_create(
     """Store an account; with `verify`, ask X who the credentials belong to first, so a
     wrong key is refused here instead of failing every post later."""
     handle = _clean_handle(handle)
+    account_char_limit_check(char_limit)
     if XAccount.objects.filter(handle__iexact=handle).exists():
         raise ValidationError(f"An account @{handle} exists already.")
     user_id = _verify(credentials, handle) if verify else ""

@@ -100,6 +100,19 @@ def test_account_add_names_every_missing_variable(monkeypatch, db):
     assert not XAccount.objects.exists()
 
 
+@pytest.mark.parametrize("limit", ["0", "25001"])
+def test_account_add_refuses_a_text_limit_x_never_has(sandbox_env, xsandbox_settings, limit):
+    with pytest.raises(CommandError, match="text limit must be between 1 and 25,000"):
+        run("account", "add", DEMO_ACCOUNT.username, "--from-env", "--char-limit", limit)
+    assert not XAccount.objects.exists()
+
+
+def test_account_add_takes_a_paid_accounts_limit(sandbox_env, xsandbox_settings):
+    run("account", "add", DEMO_ACCOUNT.username, "--from-env", "--char-limit", "25000")
+
+    assert XAccount.objects.get().char_limit == 25_000
+
+
 def test_account_add_refuses_credentials_x_rejects(sandbox_env, monkeypatch, xsandbox_settings):
     monkeypatch.setenv("TWITTER_API_SECRET", "wrong-secret")
 

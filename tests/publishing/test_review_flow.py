@@ -260,3 +260,36 @@ def test_the_review_demo_holds_gemini_posts_in_three_languages_for_approval(
     assert {t.language for t in tasks} == set(LANGUAGES)
     assert {(t.text_origin, t.text_note) for t in tasks} == {("gemini", "")}
     assert dispatch_once(ignore_schedule=True, project_id=tasks[0].project_id).published == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("char_limit", 30_000, "The text limit must be between 1 and 25,000"),
+        ("char_limit", 0, "The text limit must be between 1 and 25,000"),
+        ("max_video_seconds", 0, "A video limit of 0 seconds would refuse every video."),
+    ],
+)
+def test_an_account_limit_x_never_has_is_refused_in_the_admin(
+    sandbox_account, operator, field, value, error
+):
+    page = change_account(operator, sandbox_account, **{field: value}).content.decode()
+
+    assert error in page
+    sandbox_account.refresh_from_db()
+    assert (sandbox_account.char_limit, sandbox_account.max_video_seconds) == (280, 140)
+
+
+def test_a_paid_accounts_limits_are_saved_in_the_admin(sandbox_account, operator):
+    change_account(operator, sandbox_account, char_limit=25_000, max_video_seconds=600)
+
+    sandbox_account.refresh_from_db()
+    assert (sandbox_account.char_limit, sandbox_account.max_video_seconds) == (25_000, 600)
+
+
+def change_account(client, account, **fields):
+    url = reverse("admin:publishing_xaccount_change", args=[account.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name) for name in form.fields}
+    data = {k: ("" if v is None else v) for k, v in data.items()}
+    return client.post(url, {**data, "projects": [], **fields})
