@@ -105,8 +105,11 @@ def verify(path: Path, progress: Progress) -> dict[str, int]:
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         scratch = Path(tmp) / "verify.sqlite3"
         decompress(path, scratch, progress)
+        progress("verify: integrity_check and counts", 0, 1)
         integrity_check(scratch)
-        return row_counts(scratch)
+        counts = row_counts(scratch)
+        progress("verify: integrity_check and counts", 1, 1)
+        return counts
 
 
 def restore(path: Path, target: sqlite3.Connection, progress: Progress) -> dict[str, int]:

@@ -211,3 +211,12 @@ def test_init_creates_the_schedules_and_a_reset_keeps_a_safety_backup(backup_dir
     assert Schedule.objects.filter(name=BACKUP_SCHEDULE).exists()
     # The emptied table learns its backups again from the manifests on disk.
     assert Backup.objects.get(name=report.safety_backup).kind == Backup.Kind.SAFETY
+
+
+def test_a_start_up_check_fails_when_the_allowlist_drops_a_schedule_function(settings):
+    from database.checks import schedules_allowlisted
+
+    assert schedules_allowlisted() == []
+    settings.Q_FUNC_ALLOWLIST = ["publishing.tasks.*"]
+    (error,) = schedules_allowlisted()
+    assert (error.id, "database.tasks.backup_daily" in error.msg) == ("database.E001", True)
