@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
@@ -98,7 +98,7 @@ class TaskPagination(CursorPagination):
 _BULK_SCHEMA = {"request": BulkSerializer, "responses": BulkResultSerializer}
 
 
-@extend_schema(parameters=[TaskFilterSerializer])
+@extend_schema_view(list=extend_schema(parameters=[TaskFilterSerializer]))
 class TaskViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -270,11 +270,13 @@ class LogPagination(CursorPagination):
     max_page_size = 200
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("task", int, description="Only this task's attempts."),
-        OpenApiParameter("project", int, description="Only this project's attempts."),
-    ]
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("task", int, description="Only this task's attempts."),
+            OpenApiParameter("project", int, description="Only this project's attempts."),
+        ]
+    )
 )
 class LogViewSet(viewsets.ReadOnlyModelViewSet):
     """Every attempt to publish, newest first."""
