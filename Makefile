@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python bench/scan.py
 	$(BIN)/python bench/publish.py
 	$(BIN)/python bench/engine.py all
+	$(BIN)/python bench/api.py
 	$(BIN)/python bench/sampling.py
 
 clean:
