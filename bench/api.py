@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="Per measured list.")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
+    _require_postgres(args.database_url)
     with S.throwaway_postgres(args.database_url) as url:
         env = S.django_env(
             settings_module=SETTINGS, database_url=url, base_url="http://127.0.0.1:9"
@@ -44,6 +45,15 @@ def main() -> None:
         S.setup_django(env)
         key, project_ids = seed(args.tasks)
         run(args, key, project_ids)
+
+
+def _require_postgres(url: str) -> None:
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        raise SystemExit(f"bench/api.py needs PostgreSQL ({url}): {exc}") from None
 
 
 def seed(n_tasks: int) -> tuple[str, list[int]]:
