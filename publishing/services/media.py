@@ -73,15 +73,22 @@ def _start(client: XClient, account: XAccount, path: Path, now: datetime) -> Med
 
 
 def _send_chunks(client: XClient, upload: MediaUpload, path: Path) -> None:
-    """Append from the first chunk X has not acknowledged; checkpoint each one."""
+    """Append from the first chunk X has not acknowledged; checkpoint each one (its own
+    commit: a worker killed mid-upload resumes after the last checkpoint, sending again
+    at most the chunk it died on, which X takes again under the same segment index)."""
+    # The dispatcher imports this module: its crash points are imported at use.
+    from publishing.services.dispatch import crash_point
+
     size = client.chunk_size
     with path.open("rb") as fh:
         fh.seek(upload.chunks_sent * size)
         index = upload.chunks_sent
         for chunk in iter(lambda: fh.read(size), b""):
             client.media_append(upload.media_id, chunk, index)
+            crash_point("media_after_append")  # X has the chunk; it is not recorded yet
             index += 1
             _mark(upload, chunks_sent=index)
+            crash_point("media_after_checkpoint")
 
 
 def _forget_if_refused(upload: MediaUpload, error: XError) -> None:

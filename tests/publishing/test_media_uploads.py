@@ -1,6 +1,8 @@
 """Media goes up once per file and account, resumes after an interruption, and
 carries its alt text."""
 
+import json
+import signal
 from datetime import timedelta
 
 import pytest
@@ -176,3 +178,72 @@ def test_a_post_retried_after_x_refused_it_does_not_upload_its_video_again(
     assert task.status == S.PUBLISHED
     assert xsandbox.request_counts()[INIT] == 1
     assert xsandbox.request_counts()[APPEND] == 5
+
+
+# --- a worker killed mid-upload (real processes, crash points) -------------------------
+
+UPLOAD_SEED = """
+from django.contrib.auth.models import User
+from django.utils import timezone
+from projects.models import Project
+from publishing.models import PublishingTask, XAccount
+from publishing.xsandbox import DEMO_ACCOUNT as A
+owner = User.objects.create(username="owner")
+project = Project.objects.create(owner=owner, name="p", path={folder!r}, layout="plain")
+account = XAccount.objects.create(handle=A.username, x_user_id=A.user_id, is_default=True,
+    consumer_key=A.consumer_key, consumer_secret=A.consumer_secret,
+    access_token=A.access_token, access_token_secret=A.access_token_secret)
+PublishingTask.objects.create(project=project, account=account, content_path="clip.mp4",
+    media_paths=["clip.mp4"], has_media=True, language="en", text="A clip",
+    scheduled_at=timezone.now())
+"""
+
+# The next worker: the dead worker's lease is over, reconciliation finds no post on X
+# and queues the task again, and a pass resumes the upload and posts.
+UPLOAD_RESUME = """
+import json
+from datetime import timedelta
+from django.utils import timezone
+from publishing.models import MediaUpload, PublishingTask
+from publishing.services.dispatch import dispatch_once
+from publishing.services.reconcile import leases_expire, tasks_reconcile
+later = timezone.now() + timedelta(hours=1)
+leases_expire(now=later)
+tasks_reconcile(now=later)
+dispatch_once(ignore_schedule=True)
+task, upload = PublishingTask.objects.get(), MediaUpload.objects.get()
+print(json.dumps({"status": task.status, "chunks": upload.chunks_sent, "state": upload.state}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("point", "appends"),
+    [
+        ("media_after_checkpoint@3", 3 + 2),  # 3 recorded: only chunks 4 and 5 again
+        ("media_after_append@3", 3 + 3),  # X had chunk 3 unrecorded: it goes again, once
+    ],
+)
+def test_a_worker_killed_mid_upload_resumes_without_resending_recorded_chunks(
+    processes, xsandbox, clip, point, appends
+):
+    processes.python(UPLOAD_SEED.format(folder=str(clip.parent)))
+    env = {"X_API_BASE_URL": xsandbox.base_url, "X_MEDIA_CHUNK_BYTES": "1024"}
+
+    killed = processes.spawn(
+        "publish",
+        "--now",
+        TWITTERPUB_CRASH_POINTS=point,
+        TWITTERPUB_CRASH_DIR=str(clip.parent),
+        **env,
+    )
+    assert killed.wait(timeout=120) == -signal.SIGKILL, killed.stderr.read()[-2000:]
+    assert xsandbox.request_counts()[APPEND] == 3
+    outcome = json.loads(processes.python(UPLOAD_RESUME, **env).strip().splitlines()[-1])
+
+    assert outcome == {"status": "published", "chunks": 5, "state": "ready"}
+    assert xsandbox.request_counts()[INIT] == 1
+    assert xsandbox.request_counts()[APPEND] == appends
+    (post,) = xsandbox.posts()
+    assert len(post["media_ids"]) == 1
