@@ -199,8 +199,9 @@ _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "「": "」", "『": 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 # Shorter echoed lines could be ordinary words the rules happen to contain.
 _MIN_ECHO = 15
-# Where X may start a hashtag: a "#" not glued to a word before it ("C#", "page#2").
-_HASHTAG_SIGN = re.compile(r"(?<![\w&])[#＃]")
+# Where a hashtag may start: a "#" not glued to a word before it ("C#", "page#2"), nor
+# in a URL's path ("example.com/#/start").
+_HASHTAG_SIGN = re.compile(r"(?<![\w&/])[#＃]")
 # Besides letters, digits, marks and "_", X's hashtags may hold the katakana middle dot.
 _HASHTAG_EXTRA = "_・\u200c\u200d"
 # ASCII punctuation inside a word: "#Sci-Fi" would link only "#Sci". Full-width

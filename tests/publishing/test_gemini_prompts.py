@@ -101,6 +101,7 @@ def problem(text, limit=280, recent=()):
         "Sure things are rare in space. #Space",
         "Episode 2 is out. #AI.",  # a full stop after the last tag is no part of it
         "C# for beginners, part one.",
+        "The guide: https://example.com/#/start #Docs",
     ],
 )
 def test_clean_answers_pass(text):
