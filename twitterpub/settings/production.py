@@ -41,6 +41,10 @@ if not FIELD_ENCRYPTION_KEYS:
 # The proxy terminates TLS and says so in X-Forwarded-Proto; it must overwrite any
 # value a client sends, or a client could claim HTTPS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The same proxy appends the client's address to X-Forwarded-For: trust that one entry
+# (security.client), or every client would share the proxy's address in axes lockouts
+# and API throttles. 0 when nothing stands in front; 2 behind a CDN and a proxy.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Probes from the proxy or the orchestrator come over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
