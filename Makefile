@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/engine.py all
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/sampling.py
+	$(BIN)/python bench/backup.py
 
 clean:
 	rm -rf $(VENV) data staticfiles .pytest_cache .ruff_cache

@@ -83,7 +83,7 @@ def seed(n: int) -> None:
     count, generation = len(first), 1
     while count < n:
         take = min(count, n - count)
-        _copy_rows(take, f"-g{generation}")
+        _copy_rows(take, f"g{generation}")
         count, generation = count + take, generation + 1
         print(f"\r  seeded {count:,} tasks", end="", file=sys.stderr)
     print(file=sys.stderr)
@@ -120,7 +120,7 @@ def _task(i: int, project, account, base: datetime):
         text=f"Benchmark post {i}: a paper airplane carries childhood memories #nostalgia",
         weighted_length=80,
         status="published" if published else "pending",
-        post_id=str(10**18 + i) if published else "",
+        post_id=str(i + 1) if published else "",
         scheduled_at=at,
         published_at=at if published else None,
     )
