@@ -348,6 +348,8 @@ UPDATABLE_FIELDS = SCHEDULING_FIELDS | {
     "layout",
     "text_mode",
     "requires_approval",
+    "language_mode",
+    "thread_mode",
 }
 
 
@@ -400,6 +402,14 @@ def _save_changed(project: Project, fields: list[str]) -> Project:
 def project_set_members(*, project: Project, members) -> None:
     """Who besides the owner sees the project."""
     project.members.set([user for user in members if user.pk != project.owner_id])
+
+
+def project_set_paused(*, project: Project, paused: bool) -> bool:
+    """Stop (or restart) publishing the project's tasks; scanning goes on. False if it
+    was in that state already."""
+    changed = Project.objects.filter(pk=project.pk).exclude(paused=paused).update(paused=paused)
+    project.paused = paused
+    return bool(changed)
 
 
 def project_delete(*, project: Project) -> None:

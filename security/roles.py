@@ -15,6 +15,14 @@ VIEWER = (
     "publishing.view_tasktransition",
     "publishing.view_publishinglog",
     "publishing.view_xaccount",
+    "publishing.view_publisherstate",  # is the publisher paused, and why
+    # Monitoring: figures, samples, alerts, the error center, deliveries.
+    "monitoring.view_overview",
+    "monitoring.view_performancemetric",
+    "monitoring.view_alert",
+    "monitoring.view_errorgroup",
+    "monitoring.view_notification",
+    "database.view_backup",
 )
 EDITOR = (
     *VIEWER,
@@ -34,6 +42,14 @@ OPERATOR = (
     # The runtime configuration: read it, store a version or roll back.
     "configuration.view_configversion",
     "configuration.add_configversion",
+    "publishing.change_publisherstate",  # pause and resume the whole publisher
+    # Acknowledge and resolve alerts and error groups; send a failed notification again.
+    "monitoring.change_alert",
+    "monitoring.change_errorgroup",
+    "monitoring.change_notification",
+    # Take a backup. Restoring one (database.change_backup) stays with Admin: it
+    # replaces every row.
+    "database.add_backup",
 )
 ROLES: dict[str, tuple[str, ...]] = {
     "Admin": ("*",),

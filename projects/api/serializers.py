@@ -15,6 +15,8 @@ SETTINGS_FIELDS = (
     "made_with_ai",
     "text_mode",
     "requires_approval",
+    "language_mode",
+    "thread_mode",
 )
 
 

@@ -19,6 +19,7 @@ from projects.services import (
     project_create,
     project_delete,
     project_set_members,
+    project_set_paused,
     project_update,
 )
 
@@ -53,6 +54,8 @@ class ProjectViewSet(
         "project_settings": VIEW,
         "project_settings_update": CHANGE,
         "sources": ("projects.view_project", "projects.view_contentsource"),
+        "pause": CHANGE,
+        "resume": CHANGE,
     }
 
     def get_queryset(self):
@@ -110,3 +113,19 @@ class ProjectViewSet(
         sources = self.get_object().sources.order_by("key", "id")
         page = self.paginate_queryset(sources)
         return self.get_paginated_response(ContentSourceSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses=ProjectSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        """Publish none of the project's tasks until it is resumed (scans go on)."""
+        return self._set_paused(paused=True)
+
+    @extend_schema(request=None, responses=ProjectSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return self._set_paused(paused=False)
+
+    def _set_paused(self, *, paused: bool) -> Response:
+        project = self.get_object()
+        project_set_paused(project=project, paused=paused)
+        return Response(ProjectSerializer(project, context=self.get_serializer_context()).data)

@@ -118,3 +118,65 @@ def test_malformed_json_is_a_400_in_the_error_shape(operator):
     response = operator.generic("POST", PROJECTS, "{not json", content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "parse_error"
+
+
+def test_every_project_setting_is_read_and_changed_over_the_api(operator, role_client):
+    project = role_client.projects["Operator"]
+    url = f"{PROJECTS}{project.pk}/settings/"
+    changes = {
+        "text_mode": "direct",
+        "requires_approval": True,
+        "language_mode": "each",
+        "thread_mode": True,
+        "made_with_ai": True,
+        "missed_policy": "skip",
+        "missed_after_minutes": 30,
+        "min_interval_minutes": 15,
+    }
+    response = operator.patch(url, changes, format="json")
+    assert response.status_code == 200
+    assert {field: response.json()[field] for field in changes} == changes
+    project.refresh_from_db()
+    assert {field: getattr(project, field) for field in changes} == changes
+    assert operator.get(url).json()["language_mode"] == "each"
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("text_mode", "poetry"),
+        ("language_mode", "all"),
+        ("missed_policy", "retry"),
+        ("thread_mode", "sometimes"),
+        ("requires_approval", "perhaps"),
+    ],
+)
+def test_a_bad_setting_is_a_field_error_and_changes_nothing(operator, role_client, field, value):
+    project = role_client.projects["Operator"]
+    url = f"{PROJECTS}{project.pk}/settings/"
+    response = operator.patch(url, {field: value, "daily_max": 7}, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    project.refresh_from_db()
+    assert project.daily_max != 7
+
+
+def test_a_project_is_paused_and_resumed_by_an_operator_not_a_viewer(operator, role_client):
+    project = role_client.projects["Operator"]
+    project.members.add(role_client("Viewer").user)
+    url = f"{PROJECTS}{project.pk}/"
+    assert role_client("Viewer").post(f"{url}pause/").status_code == 403
+    paused = operator.post(f"{url}pause/")
+    assert paused.status_code == 200 and paused.json()["paused"] is True
+    project.refresh_from_db()
+    assert project.paused
+    assert operator.post(f"{url}resume/").json()["paused"] is False
+    project.refresh_from_db()
+    assert not project.paused
+
+
+def test_another_users_project_cannot_be_paused(operator):
+    other = ProjectRowFactory(owner=UserFactory())
+    assert operator.post(f"{PROJECTS}{other.pk}/pause/").status_code == 404
+    other.refresh_from_db()
+    assert not other.paused
