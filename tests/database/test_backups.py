@@ -4,6 +4,7 @@ and refused on restore when damaged or from another engine."""
 import gzip
 import hashlib
 import json
+import subprocess
 from io import StringIO
 from pathlib import Path
 
@@ -40,9 +41,15 @@ def test_a_backup_is_compressed_checksummed_counted_and_verified(backup_dir):
 
 def test_every_backup_is_compressed(backup_dir):
     backup = backup_create()
-    head = Path(backup.path).read_bytes()[:5]
-    # gzip for SQLite; pg_dump's custom format (compressed by default) for PostgreSQL.
-    assert head[:2] == b"\x1f\x8b" if backup.engine == "sqlite" else head == b"PGDMP"
+    path = Path(backup.path)
+    if backup.engine == "sqlite":
+        assert path.read_bytes()[:2] == b"\x1f\x8b"  # gzip
+        return
+    # pg_dump's custom format, compressed: its table of contents says how.
+    listing = subprocess.run(["pg_restore", "--list", str(path)], capture_output=True, text=True)
+    assert path.read_bytes()[:5] == b"PGDMP"
+    (compression,) = [line for line in listing.stdout.splitlines() if "Compression:" in line]
+    assert compression.split(":")[1].strip() not in ("0", "none")
 
 
 def test_a_backup_that_does_not_restore_to_the_same_counts_is_marked_unverified(
