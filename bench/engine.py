@@ -100,8 +100,8 @@ def run(args, work: Path, sandbox: S.Sandbox, pg_url: str | None) -> None:
     killed = sum(d.ignored_sigterm for d in ctx.started)
     if killed:
         print(
-            f"\nnote: {killed} of {len(ctx.started)} `manage.py dispatcher` processes ignored "
-            "SIGTERM and were killed once idle (dispatch_loop drops the Stop it is given)."
+            f"\nnote: {killed} of {len(ctx.started)} `manage.py dispatcher` processes did not "
+            "stop within the grace time after SIGTERM and were killed once idle."
         )
 
 
@@ -325,8 +325,7 @@ def profile_pipeline(ctx: Context, n: int) -> None:
     dispatch._publish_in_thread = threads.wrap(original)
 
     def loop():
-        # dispatch_loop's passes, minus its idle waits (every task is due). Not
-        # dispatch_loop itself: it ignores the Stop it is given (see docs/benchmarks.md).
+        # dispatch_loop's passes, minus its idle waits (every task is due).
         done = 0
         while done < n:
             report = dispatch.dispatch_once()
