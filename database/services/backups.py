@@ -39,6 +39,7 @@ class RestoreReport:
     backup: str
     taken_at: str
     row_counts: dict[str, int]
+    matches_manifest: bool = False
     safety_backup: str = ""
     reconcile: dict = field(default_factory=dict)
 
@@ -270,6 +271,7 @@ def backup_restore(
         backup=manifest["name"],
         taken_at=manifest["taken_at"].isoformat(),
         row_counts=counts,
+        matches_manifest=counts == manifest["row_counts"],
         safety_backup=safety.name if safety else "",
     )
     if reconcile:

@@ -56,7 +56,8 @@ def test_a_backup_taken_while_a_writer_inserts_restores_one_consistent_moment(pr
 
     names = _names(processes)
     assert backup["verified"] is True
-    assert restored["row_counts"]["auth_group"] == backup["row_counts"]["auth_group"]
+    assert restored["row_counts"] == backup["row_counts"]
+    assert restored["matches_manifest"] is True
     # One moment of the writer's history: its first n rows, none missing in between.
     assert names == [f"writer-{n:07d}" for n in range(len(names))]
     assert 50 <= len(names) < len(live)
@@ -91,7 +92,7 @@ def test_after_a_restore_posts_sent_since_the_backup_are_not_published_again(
     report = backup_restore(path=Path(backup.path), safety_backup=False, reconcile=False)
 
     # The restored database believes the later posts are still waiting to go out.
-    assert report.backup == "midday"
+    assert (report.backup, report.matches_manifest) == ("midday", True)
     assert {t.status for t in PublishingTask.objects.filter(pk__in=[t.pk for t in after])} == {
         S.PENDING
     }

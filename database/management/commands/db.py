@@ -95,7 +95,7 @@ class Command(BaseCommand):
             reconcile=not no_reconcile,
             progress=progress,
         )
-        return report.as_dict(), not report.reconcile.get("errors")
+        return report.as_dict(), report.matches_manifest and not report.reconcile.get("errors")
 
     def _health(self, *, progress, **options):
         report = health.database_health()
