@@ -142,3 +142,16 @@ def test_a_sqlite_backup_holds_what_the_database_held(backup_dir, tmp_path):
     copy = tmp_path / "copy.sqlite3"
     copy.write_bytes(gzip.decompress(path.read_bytes()))
     assert sqlite.row_counts(copy)["publishing_publishingtask"] == PublishingTask.objects.count()
+
+
+def test_a_refused_restore_changes_nothing(backup_dir):
+    TaskFactory()
+    path = Path(backup_create(name="before").path)
+    path.write_bytes(path.read_bytes()[:-10])  # truncated in transit
+    TaskFactory()
+
+    with pytest.raises(CommandError, match="does not match its checksum"):
+        call_command("db", "restore", str(path))
+
+    assert PublishingTask.objects.count() == 2
+    assert list(Backup.objects.values_list("name", flat=True)) == ["before"]  # no safety copy
