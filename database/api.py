@@ -65,6 +65,7 @@ class RestoreReportSerializer(serializers.Serializer):
     backup = serializers.CharField()
     taken_at = serializers.CharField()
     row_counts = serializers.DictField(child=serializers.IntegerField())
+    matches_manifest = serializers.BooleanField(help_text="The restored rows match the backup's.")
     safety_backup = serializers.CharField()
     reconcile = serializers.DictField()
 

@@ -6,7 +6,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from publishing.api.views import LogViewSet, PublishingProjectViewSet, TaskViewSet, XAccountViewSet
+from database.api import BackupViewSet
+from publishing.api.views import (
+    LogViewSet,
+    PublisherPauseView,
+    PublisherResumeView,
+    PublisherStateView,
+    PublishingProjectViewSet,
+    TaskViewSet,
+    XAccountViewSet,
+)
 from security.api.permissions import AUTHENTICATED, RolePermission
 
 
@@ -29,11 +38,16 @@ router.register("projects", PublishingProjectViewSet, basename="project")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("logs", LogViewSet, basename="log")
 router.register("accounts", XAccountViewSet, basename="account")
+router.register("backups", BackupViewSet, basename="backup")
 
 urlpatterns = [
     path("", include(router.urls)),
     # The runtime configuration (docs/configuration.md).
     path("config/", include("configuration.api")),
+    path("monitoring/", include("monitoring.api")),
+    path("publisher/", PublisherStateView.as_view(), name="publisher-state"),
+    path("publisher/pause/", PublisherPauseView.as_view(), name="publisher-pause"),
+    path("publisher/resume/", PublisherResumeView.as_view(), name="publisher-resume"),
     path("schema/", _documented(SpectacularAPIView).as_view(), name="api-schema"),
     path(
         "docs/",

@@ -204,3 +204,19 @@ class StatisticsSerializer(serializers.Serializer):
     last_published = serializers.DateTimeField(allow_null=True)
     next_scheduled = serializers.DateTimeField(allow_null=True)
     last_scan = serializers.DateTimeField(allow_null=True)
+
+
+class PublisherStateSerializer(serializers.Serializer):
+    paused = serializers.BooleanField()
+    reason = serializers.CharField()
+    reconcile_required = serializers.BooleanField(
+        help_text="After a restore: resuming is refused until X has been checked."
+    )
+    changed_by = serializers.CharField()
+    changed_at = serializers.DateTimeField()
+    paused_projects = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Ids of your projects that are paused."
+    )
+    paused_accounts = serializers.ListField(
+        child=serializers.CharField(), help_text="Handles of paused X accounts."
+    )

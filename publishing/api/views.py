@@ -10,8 +10,10 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from projects.api.views import ID_PATTERN, ProjectViewSet
+from projects.selectors import projects_visible_to
 from publishing.api.serializers import (
     MAX_ID,
     BulkRescheduleSerializer,
@@ -20,6 +22,7 @@ from publishing.api.serializers import (
     IngestResultSerializer,
     LogSerializer,
     PauseSerializer,
+    PublisherStateSerializer,
     RescheduleSerializer,
     StatisticsSerializer,
     TaskDetailSerializer,
@@ -28,7 +31,13 @@ from publishing.api.serializers import (
     TaskTextSerializer,
     XAccountSerializer,
 )
-from publishing.models import PublishingLog, PublishingTask, TaskTransition, XAccount
+from publishing.models import (
+    PublisherState,
+    PublishingLog,
+    PublishingTask,
+    TaskTransition,
+    XAccount,
+)
 from publishing.selectors import (
     logs_visible_to,
     project_statistics,
@@ -37,6 +46,7 @@ from publishing.selectors import (
 )
 from publishing.services.accounts import account_create
 from publishing.services.ingest import project_ingest
+from publishing.services.reconcile import publisher_pause, publisher_resume, publisher_state
 from publishing.services.retries import account_pause, account_resume
 from publishing.services.task_actions import (
     task_approve,
@@ -354,3 +364,59 @@ class XAccountViewSet(
         account = self.get_object()
         account_resume(account=account, actor=actor(request))
         return Response(XAccountSerializer(self.get_queryset().get(pk=account.pk)).data)
+
+
+# --- the publisher's global switch ---------------------------------------------------
+
+VIEW_PUBLISHER = "publishing.view_publisherstate"
+CHANGE_PUBLISHER = "publishing.change_publisherstate"
+STATE_ACTOR_MAX = PublisherState._meta.get_field("changed_by").max_length
+
+
+def publisher_body(request, state) -> dict:
+    paused_projects = projects_visible_to(request.user).filter(paused=True).order_by("id")
+    paused_accounts = XAccount.objects.filter(paused=True).order_by("handle")
+    return {
+        "paused": state.paused,
+        "reason": state.reason,
+        "reconcile_required": state.reconcile_required,
+        "changed_by": state.changed_by,
+        "changed_at": state.changed_at,
+        "paused_projects": list(paused_projects.values_list("id", flat=True)),
+        "paused_accounts": list(paused_accounts.values_list("handle", flat=True)),
+    }
+
+
+class PublisherStateView(APIView):
+    """Whether the publisher runs, and what is paused (your projects, X accounts)."""
+
+    permission_rules = {"get": VIEW_PUBLISHER}
+
+    @extend_schema(responses=PublisherStateSerializer)
+    def get(self, request):
+        return Response(publisher_body(request, publisher_state()))
+
+
+class PublisherPauseView(APIView):
+    """Stop all publishing (tasks stay queued); nothing is sent until resumed."""
+
+    permission_rules = {"post": CHANGE_PUBLISHER}
+
+    @extend_schema(request=PauseSerializer, responses=PublisherStateSerializer)
+    def post(self, request):
+        body = PauseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reason = body.validated_data["reason"]
+        state = publisher_pause(reason=reason, actor=actor(request)[:STATE_ACTOR_MAX])
+        return Response(publisher_body(request, state))
+
+
+class PublisherResumeView(APIView):
+    """Publish again. Refused (400) while a restore awaits reconciliation with X."""
+
+    permission_rules = {"post": CHANGE_PUBLISHER}
+
+    @extend_schema(request=None, responses=PublisherStateSerializer)
+    def post(self, request):
+        state = publisher_resume(actor=actor(request)[:STATE_ACTOR_MAX])
+        return Response(publisher_body(request, state))

@@ -71,6 +71,7 @@ def rule_for(endpoint: Endpoint) -> tuple[str, ...] | None:
 def test_the_matrix_covers_the_api():
     names = {endpoint.name for endpoint in ENDPOINTS}
     assert {"project-list", "task-detail", "task-approve", "log-list", "account-list"} <= names
+    assert {"alert-resolve", "backup-restore", "publisher-pause", "monitoring-health"} <= names
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
@@ -96,7 +97,7 @@ def allowed(role: str, required: tuple[str, ...]) -> bool:
 
 
 @pytest.fixture
-def objects(role_client):
+def objects(role_client, backup_dir):
     """For each role: its own project, a task in it, a log of that task; one account."""
     account = XAccountFactory(handle="matrix")
     found = {}

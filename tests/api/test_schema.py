@@ -46,7 +46,7 @@ def wsgi_in_test_transaction():
 
 
 @pytest.fixture
-def admin_key(db, api_cache, settings, wsgi_in_test_transaction):
+def admin_key(db, api_cache, settings, wsgi_in_test_transaction, backup_dir):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": RATES}
     root = user_in_role("Admin", "root", is_superuser=True)
     client = key_client(root, "Admin")

@@ -374,6 +374,9 @@ BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(DATA_DIR / "backups")))
 BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
 BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=4)
 BACKUP_HOUR_UTC = env.int("BACKUP_HOUR_UTC", default=3)
+# Restoring a backup over the API (Admin only): off, since the restore procedure stops
+# the web server and workers first, and one stolen Admin key could replace every row.
+API_ALLOW_RESTORE = env.bool("API_ALLOW_RESTORE", default=False)
 # PostgreSQL client tools (pg_dump, pg_restore); the PATH's by default.
 PG_BIN_DIR = env.str("PG_BIN_DIR", default="")
 
