@@ -20,7 +20,7 @@ from monitoring.models import (
     WorkerHeartbeat,
 )
 from monitoring.prometheus import endpoint_stats
-from monitoring.services.alerts import alert_resolve
+from monitoring.services.alerts import alert_acknowledge, alert_resolve
 from monitoring.services.errors import error_group_acknowledge, error_group_resolve
 from monitoring.services.notify import notification_retry
 
@@ -120,11 +120,26 @@ class AlertRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(WorkerOwned):
-    list_display = ("rule", "subject", "status", "started_at", "resolved_at", "notified", "message")
+    list_display = (
+        "rule",
+        "subject",
+        "status",
+        "started_at",
+        "resolved_at",
+        "acknowledged_by",
+        "notified",
+        "message",
+    )
     list_filter = ("status", "rule")
     list_select_related = ("rule",)
     date_hierarchy = "started_at"
-    actions = ("resolve",)
+    actions = ("acknowledge", "resolve")
+
+    @admin.action(description="Acknowledge (someone is on it)", permissions=["change"])
+    def acknowledge(self, request, queryset):
+        now, user = timezone.now(), request.user.get_username()
+        done = sum(alert_acknowledge(alert=alert, user=user, now=now) for alert in queryset)
+        self.message_user(request, f"{done} alert(s) acknowledged.")
 
     @admin.action(
         description="Mark resolved (sends the resolved notification)", permissions=["change"]

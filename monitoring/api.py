@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from monitoring import selectors
 from monitoring.health import health_ready
 from monitoring.models import Alert, ErrorGroup, Notification, PerformanceMetric
-from monitoring.services.alerts import alert_resolve
+from monitoring.services.alerts import alert_acknowledge, alert_resolve
 from monitoring.services.errors import error_group_acknowledge, error_group_resolve
 from monitoring.services.notify import notification_retry
 from security.api.permissions import AUTHENTICATED
@@ -94,6 +94,8 @@ class AlertSerializer(serializers.ModelSerializer):
             "last_seen_at",
             "resolved_at",
             "notified",
+            "acknowledged_by",
+            "acknowledged_at",
         )
 
 
@@ -234,9 +236,6 @@ class MetricViewSet(viewsets.ReadOnlyModelViewSet):
         return queryset.filter(**found)
 
 
-STATUS_PARAMETER = OpenApiParameter("status", str, description="Only this status.")
-
-
 @extend_schema_view(
     list=extend_schema(
         parameters=[OpenApiParameter("status", str, enum=Alert.Status.values)],
@@ -252,6 +251,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     permission_rules = {
         "list": "monitoring.view_alert",
         "retrieve": "monitoring.view_alert",
+        "acknowledge": "monitoring.change_alert",
         "resolve": "monitoring.change_alert",
     }
 
@@ -259,6 +259,20 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action == "list":
             return queryset.filter(**status_filter(self.request, Alert.Status.choices))
         return queryset
+
+    @extend_schema(request=None, responses=AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """Someone is on it. Only a firing alert not yet acknowledged."""
+        alert = self.get_object()
+        user = request.user.get_username()
+        if not alert_acknowledge(alert=alert, user=user, now=timezone.now()):
+            raise exceptions.ValidationError(
+                f"Alert {alert.pk} is {alert.status}"
+                + (f", acknowledged by {alert.acknowledged_by}." if alert.acknowledged_at else ".")
+                + " Only a firing alert not yet acknowledged can be."
+            )
+        return Response(AlertSerializer(self.get_queryset().get(pk=alert.pk)).data)
 
     @extend_schema(request=None, responses=AlertSerializer)
     @action(detail=True, methods=["post"])

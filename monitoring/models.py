@@ -187,6 +187,10 @@ class Alert(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     # False when the cool-down swallowed the episode: its resolution is not sent either.
     notified = models.BooleanField(default=True)
+    # Someone is on it (set over the API or in the admin); the alert still resolves only
+    # when its condition clears or it is resolved by hand.
+    acknowledged_by = models.CharField(max_length=150, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -116,5 +116,16 @@ def alert_resolve(*, alert: Alert, now: datetime) -> bool:
     return True
 
 
+def alert_acknowledge(*, alert: Alert, user: str, now: datetime) -> bool:
+    """Someone is on it. False unless the alert is firing and not acknowledged yet (the
+    first acknowledgement is the one that says who took it)."""
+    changed = Alert.objects.filter(pk=alert.pk, status=FIRING, acknowledged_at=None).update(
+        acknowledged_by=user[:150], acknowledged_at=now
+    )
+    if changed:
+        alert.acknowledged_by, alert.acknowledged_at = user[:150], now
+    return bool(changed)
+
+
 def _label(rule: AlertRule, subject: str) -> str:
     return f"{rule.name} {subject}".strip()

@@ -188,3 +188,23 @@ def test_an_editor_reads_monitoring_but_cannot_act(role_client, rule):
     alert = make_alert(rule)
     assert editor.get(f"{BASE}alerts/").status_code == 200
     assert editor.post(f"{BASE}alerts/{alert.pk}/resolve/").status_code == 403
+
+
+def test_an_operator_acknowledges_a_firing_alert_once(viewer, operator, rule):
+    alert = make_alert(rule)
+    url = f"{BASE}alerts/{alert.pk}/acknowledge/"
+    assert viewer.post(url).status_code == 403
+    response = operator.post(url)
+    assert response.status_code == 200
+    assert response.json()["acknowledged_by"] == "operator-user"
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is not None and alert.status == Alert.Status.FIRING
+    again = operator.post(url)
+    assert again.status_code == 400 and "acknowledged by operator-user" in again.content.decode()
+
+
+def test_a_resolved_alert_cannot_be_acknowledged(operator, rule):
+    alert = make_alert(rule, status="resolved")
+    assert operator.post(f"{BASE}alerts/{alert.pk}/acknowledge/").status_code == 400
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is None
