@@ -173,11 +173,11 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "publishing.models.PublishingTask.Status",
         "AttemptOutcomeEnum": "publishing.models.PublishingLog.Outcome",
         "SourceStatusEnum": "projects.models.ContentSource.Status",
-    },
         # An alert's status and a notification's event share one choice set.
         "AlertEventEnum": "monitoring.models.Alert.Status",
         "ErrorGroupStatusEnum": "monitoring.models.ErrorGroup.Status",
         "NotificationStatusEnum": "monitoring.models.Notification.Status",
+    },
 # --- REST API (issue [4 of 5]; docs/api.md) ------------------------------------------
 }
 
