@@ -61,3 +61,23 @@ def test_create_user_makes_an_api_only_user_in_the_role(api_cache):
     assert out.getvalue().startswith("tpk_")
     assert not bot.has_usable_password() and not bot.is_staff
     assert bot.groups.filter(name="Editor").exists()
+
+
+def test_monitoring_is_read_by_viewers_and_acted_on_by_operators():
+    assert {"monitoring.view_alert", "monitoring.view_performancemetric"} <= held("Viewer")
+    assert "monitoring.change_alert" not in held("Editor")
+    assert {
+        "monitoring.change_alert",
+        "monitoring.change_errorgroup",
+        "monitoring.change_notification",
+        "publishing.change_publisherstate",
+    } <= held("Operator")
+    assert "monitoring.delete_alertrule" not in held("Operator")
+
+
+def test_operators_take_backups_and_only_admins_restore_them():
+    assert "database.view_backup" in held("Viewer")
+    assert "database.add_backup" not in held("Viewer")
+    assert "database.add_backup" in held("Operator")
+    assert "database.change_backup" not in held("Operator")
+    assert "database.change_backup" in held("Admin")
