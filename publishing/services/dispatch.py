@@ -97,9 +97,15 @@ def dispatch_once(
     limit: int | None = None,
     ignore_schedule: bool = False,
     project_id: int | None = None,
+    flight: _Flight | None = None,
 ) -> DispatchReport:
-    """One pass: publish every due task (at most `limit`), highest priority first."""
+    """One pass: publish every due task (at most `limit`), highest priority first, and
+    wait for them. With the `flight` of a dispatch loop, the pass ends once `limit`
+    tasks are claimed, leaving them in flight: the next pass goes on refilling the
+    slots, so there is no wait for the last posts every `limit` tasks."""
     report = DispatchReport()
+    if flight is not None:
+        flight.report = report  # posts still in flight from the last pass count here
     now = now or timezone.now()
     state = publisher_state()
     if state.reconcile_required:
@@ -112,7 +118,8 @@ def dispatch_once(
     leases_expire(now=now)
     _reconcile_now_and_then(now)
     tasks_release_due_retries(now=now)
-    flight = _Flight(report)
+    looping = flight is not None
+    flight = _Flight(report) if flight is None else flight  # an idle flight is falsy
     limit = limit or settings.DISPATCH_BATCH_SIZE
     while True:
         # Refill the slots that are free now; wait for one to free only when none is.
@@ -126,10 +133,15 @@ def dispatch_once(
         )
         report.claimed += len(batch)
         flight.start(batch)
-        # Fewer than asked for: nothing more is due now; claim again when a slot frees.
-        if (free <= 0 or len(batch) < free) and not flight.settle_one():
-            return report
         now = timezone.now()
+        if 0 < free == len(batch):
+            continue  # every free slot got a task: there may be more for the next
+        if looping and report.claimed >= limit:
+            return report
+        # Nothing more is due now: claim again when a slot frees (or after a poll
+        # interval in a loop, for work that comes due meanwhile).
+        if not flight.settle_one(timeout=settings.DISPATCH_POLL_SECONDS if looping else None):
+            return report
 
 
 _last_reconcile = [0.0]
@@ -433,8 +445,8 @@ class _Flight:
     """The claimed tasks being published: in the pool's threads, or one at a time in
     the caller's thread when there is no pool."""
 
-    def __init__(self, report: DispatchReport):
-        self.report = report
+    def __init__(self, report: DispatchReport | None = None):
+        self.report = report or DispatchReport()  # where outcomes are counted
         self.pool = _publishing_pool()
         self.running: dict[Future, PublishingTask] = {}
         self.checked = -SLOTS_CHECK_SECONDS
@@ -458,14 +470,21 @@ class _Flight:
             else:
                 self.running[self.pool.submit(_publish_in_thread, task)] = task
 
-    def settle_one(self) -> bool:
-        """Wait until a running post is done and record it; False if none is running."""
+    def settle_one(self, timeout: float | None = None) -> bool:
+        """Wait until a running post is done (at most `timeout` seconds) and record what
+        is done; False if none is running."""
         if not self.running:
             return False
-        done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+        done, _ = wait(self.running, timeout=timeout, return_when=FIRST_COMPLETED)
         for future in done:
             _record(self.report, self.running.pop(future), future.result())
         return True
+
+    def drain(self, report: DispatchReport) -> None:
+        """Wait for every running post and count it in `report`."""
+        self.report = report
+        while self.settle_one():
+            pass
 
 
 SLOTS_CHECK_SECONDS = 1.0
@@ -734,11 +753,15 @@ def dispatch_loop(*, seconds: float | None = None, stop: Stop | None = None) -> 
     stop = Stop() if stop is None else stop
     deadline = None if seconds is None else time.monotonic() + seconds
     total = DispatchReport()
-    while not stop and (deadline is None or time.monotonic() < deadline):
-        report = dispatch_once()
-        total.add(report)
-        if not report.claimed:
-            stop.event.wait(_idle_seconds(deadline))
+    flight = _Flight()  # posts in flight carry over from one pass to the next
+    try:
+        while not stop and (deadline is None or time.monotonic() < deadline):
+            report = dispatch_once(flight=flight)
+            total.add(report)
+            if not report.claimed and not len(flight):
+                stop.event.wait(_idle_seconds(deadline))
+    finally:
+        flight.drain(total)  # every post id recorded before the loop returns
     return total
 
 

@@ -245,6 +245,42 @@ def test_a_slot_is_refilled_as_soon_as_it_frees_while_a_slow_post_is_still_in_fl
     assert events.index("start next") < events.index("end slow")
 
 
+def test_the_loop_does_not_wait_for_a_passs_last_post_before_the_next_pass(
+    db, settings, monkeypatch
+):
+    """A pass of the loop ends after DISPATCH_BATCH_SIZE claims (1 here) and leaves its
+    posts in flight; the next pass claims at once. The first post waits until the
+    second has started, so draining between passes would stall it."""
+    settings.MAX_CONCURRENT_TASKS = settings.MAX_CONCURRENT_PER_ACCOUNT = 2
+    settings.DISPATCH_BATCH_SIZE = 1
+    account = XAccountFactory()
+    for text, priority in [("slow", 1), ("next", 0)]:
+        TaskFactory(account=account, text=text, priority=priority)
+    second_started, stop = threading.Event(), dispatch.Stop()
+    events = []
+
+    def publish(*, task):
+        events.append(f"start {task.text}")
+        if task.text == "slow":
+            second_started.wait(timeout=30)  # only a guard against hanging the suite
+        else:
+            second_started.set()
+            stop.event.set()
+        events.append(f"end {task.text}")
+        return S.PUBLISHED
+
+    pool = ThreadPoolExecutor(2)
+    monkeypatch.setattr(dispatch, "_publishing_pool", lambda: pool)
+    monkeypatch.setattr(dispatch, "task_publish", publish)
+    try:
+        total = dispatch.dispatch_loop(stop=stop)
+    finally:
+        pool.shutdown()
+
+    assert (total.claimed, total.published) == (2, 2)  # the loop waited for both
+    assert events.index("start next") < events.index("end slow")
+
+
 def test_claiming_a_batch_takes_only_the_tasks_still_pending(db):
     account = XAccountFactory()
     tasks = [TaskFactory(account=account) for _ in range(3)]
