@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
@@ -116,7 +116,13 @@ class BackupViewSet(
             raise exceptions.ValidationError(str(exc)) from None
         return Response(BackupSerializer(backup).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=RestoreReportSerializer)
+    @extend_schema(
+        request=None,
+        responses={
+            200: RestoreReportSerializer,
+            409: OpenApiResponse(description="Restores over the API are off (restore_disabled)."),
+        },
+    )
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         """Replace the database with this backup (a safety backup is taken first); the
