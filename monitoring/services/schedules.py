@@ -1,5 +1,6 @@
 """The django-q2 schedules monitoring needs. The data migration creates them; this
-repairs them (`manage.py monitor schedules`)."""
+repairs them (`manage.py monitor schedules`, and after every migrate or flush: see
+services.defaults)."""
 
 from django_q.models import Schedule
 
@@ -19,11 +20,13 @@ SCHEDULES = {
 }
 
 
-def schedules_ensure() -> list[str]:
+def schedules_ensure(*, using: str = "default") -> list[str]:
     """Create or repair the recurring schedules; returns the names it created."""
     created = []
     for name, spec in SCHEDULES.items():
-        _, new = Schedule.objects.update_or_create(name=name, defaults={**spec, "repeats": -1})
+        _, new = Schedule.objects.using(using).update_or_create(
+            name=name, defaults={**spec, "repeats": -1}
+        )
         if new:
             created.append(name)
     return created

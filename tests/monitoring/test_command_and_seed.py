@@ -3,10 +3,12 @@
 import json
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 from django_q.models import Schedule
 
 from monitoring.models import AlertRule, PerformanceMetric
+from monitoring.services.defaults import defaults_ensure
 from monitoring.services.schedules import schedules_ensure
 
 
@@ -55,3 +57,41 @@ def test_monitor_status_shows_health_and_costs(db):
     out = run("status")
     assert "health:" in out
     assert "pending_queue:" in out
+
+
+RULE_FIELDS = ("name", "kind", "metric", "operator", "value", "duration_minutes", "check_name")
+
+
+def _rules() -> list[tuple]:
+    return list(AlertRule.objects.order_by("name").values_list(*RULE_FIELDS))
+
+
+def test_an_emptied_rule_table_gets_the_same_defaults_the_migration_seeded(db):
+    seeded = _rules()
+    AlertRule.objects.all().delete()
+    Schedule.objects.filter(name__startswith="monitoring.").delete()
+
+    made = defaults_ensure()
+
+    assert _rules() == seeded
+    assert sorted(made["schedules"]) == ["monitoring.hourly", "monitoring.minute"]
+
+
+def test_migrate_keeps_an_operators_rules_as_they_are(db):
+    AlertRule.objects.filter(name="Gemini outage").delete()
+    AlertRule.objects.filter(name="CPU high").update(value=95.0)
+
+    call_command("migrate", verbosity=0)
+
+    assert not AlertRule.objects.filter(name="Gemini outage").exists()
+    assert AlertRule.objects.get(name="CPU high").value == 95.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_force_reset_keeps_the_worker_sampling_and_the_default_alerts(backup_dir):
+    call_command("db", "init", "--force-reset", "--json", stdout=StringIO(), stderr=StringIO())
+
+    names = set(Schedule.objects.values_list("name", flat=True))
+    assert {"monitoring.minute", "monitoring.hourly"} <= names
+    thresholds = dict(AlertRule.objects.filter(kind="threshold").values_list("metric", "value"))
+    assert thresholds == {"cpu_percent": 80.0, "memory_percent": 85.0, "disk_percent": 90.0}
