@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
 from monitoring.models import AlertRule, PerformanceMetric
@@ -95,3 +96,12 @@ def test_a_force_reset_keeps_the_worker_sampling_and_the_default_alerts(backup_d
     assert {"monitoring.minute", "monitoring.hourly"} <= names
     thresholds = dict(AlertRule.objects.filter(kind="threshold").values_list("metric", "value"))
     assert thresholds == {"cpu_percent": 80.0, "memory_percent": 85.0, "disk_percent": 90.0}
+
+
+def test_every_schedule_of_a_fresh_install_names_a_function_that_exists(db):
+    """A renamed task would leave its schedule failing in the worker, every minute."""
+    schedules = dict(Schedule.objects.values_list("name", "func"))
+
+    assert {"monitoring.minute", "monitoring.hourly", "database.backup"} <= set(schedules)
+    for name, func in schedules.items():
+        assert callable(import_string(func)), name

@@ -113,3 +113,21 @@ def test_resolved_alerts_are_kept_for_their_retention_and_firing_ones_always(db,
         )
     assert alerts_prune(now=now) == 1
     assert sorted(Alert.objects.values_list("status", flat=True)) == ["firing", "resolved"]
+
+
+def test_the_hourly_schedule_rolls_up_and_prunes(db, settings, time_machine):
+    """What the worker runs (the `monitoring.hourly` schedule's function), not only the
+    services it calls."""
+    from django.utils.module_loading import import_string
+    from django_q.models import Schedule
+
+    settings.MONITORING_RETENTION = {**settings.MONITORING_RETENTION, "raw_days": 1}
+    raw("cpu_percent", 50, DAY0)
+    raw("cpu_percent", 70, DAY0 + timedelta(days=2))
+    time_machine.move_to(DAY0 + timedelta(days=2, hours=1, minutes=10), tick=False)
+
+    import_string(Schedule.objects.get(name="monitoring.hourly").func)()
+
+    rows = PerformanceMetric.objects.values_list("resolution", "value")
+    # The old raw sample is gone, its hour and day remain; the new one is kept raw too.
+    assert sorted(rows) == sorted([(R.HOUR, 50.0), (R.DAY, 50.0), (R.HOUR, 70.0), (R.RAW, 70.0)])
