@@ -15,6 +15,8 @@ echo "== pytest on SQLite"
 DATABASE_URL="sqlite:///$(pwd)/data/test.sqlite3" $BIN/pytest -n "${PYTEST_WORKERS:-2}" "$@"
 
 if $BIN/python -c "import psycopg, sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$PG_URL" 2>/dev/null; then
+  # Backups there need pg_dump/pg_restore of the server's version or newer.
+  $BIN/python scripts/check_pg_tools.py "$PG_URL"
   echo "== pytest on PostgreSQL ($PG_URL)"
   DATABASE_URL="$PG_URL" $BIN/pytest -n "${PYTEST_WORKERS:-2}" "$@"
 elif [ "${CI:-}" = "true" ]; then

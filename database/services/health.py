@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
 from database.models import Backup
+from database.services import postgres
 from database.services.backups import backup_dir
 from database.services.maintenance import database_size
 from publishing.models import PublishingTask
@@ -44,7 +45,11 @@ def _engine_facts(problems: list[str]) -> dict:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
             )
-            return {"connections": cursor.fetchone()[0]}
+            connections = cursor.fetchone()[0]
+            server = postgres.server_major(connection)
+            tools = postgres.tools_problems(server)
+            problems.extend(tools)
+            return {"connections": connections, "server_major": server, "pg_tools_ok": not tools}
         cursor.execute("PRAGMA journal_mode")
         journal = cursor.fetchone()[0]
         cursor.execute("PRAGMA quick_check")

@@ -5,6 +5,7 @@ snapshot, so the row counts recorded are exactly the dump's; checked with
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import uuid
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from psycopg import sql
 from database.services.common import BackupError, Progress
 
 SUFFIX = ".pgdump"
+TOOLS = ("pg_dump", "pg_restore")
 TABLES = (
     "SELECT table_name FROM information_schema.tables "
     "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
@@ -47,6 +49,45 @@ def _conninfo(db: dict, name: str | None = None) -> str:
     )
 
 
+def tool_major(name: str) -> int | None:
+    """The major version of a client tool (`pg_dump (PostgreSQL) 15.20` → 15), None
+    when it cannot be run."""
+    try:
+        done = subprocess.run(
+            [_tool(name), "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r"\)\s*(\d+)", done.stdout)
+    return int(match.group(1)) if done.returncode == 0 and match else None
+
+
+def tools_problems(server_major: int) -> list[str]:
+    """Why pg_dump and pg_restore cannot back up a server of this major version: they
+    must exist, and be at least its version (pg_dump refuses a newer server)."""
+    problems = []
+    for name in TOOLS:
+        major = tool_major(name)
+        if major is None:
+            problems.append(
+                f"{name} not found: install PostgreSQL's client tools (postgresql-client-"
+                f"{server_major} or newer), or set PG_BIN_DIR to their folder."
+            )
+        elif major < server_major:
+            problems.append(
+                f"{name} is version {major}, older than the server ({server_major}): it "
+                f"cannot back it up. Install postgresql-client-{server_major} or newer."
+            )
+    return problems
+
+
+def server_major(conn) -> int:
+    """From a DB-API connection or cursor owner (Django's or psycopg's)."""
+    with conn.cursor() as cursor:
+        cursor.execute("SHOW server_version_num")
+        return int(cursor.fetchone()[0]) // 10000
+
+
 def _run(args: list[str], db: dict, what: str) -> str:
     try:
         done = subprocess.run(args, env=_env(db), capture_output=True, text=True, check=False)
@@ -71,6 +112,9 @@ def dump(db: dict, dest: Path, progress: Progress) -> dict[str, int]:
     progress("snapshot", 0, 1)
     # autocommit, so that our own BEGIN (not psycopg's implicit one) sets the isolation.
     with psycopg.connect(_conninfo(db), autocommit=True) as conn:
+        # Said plainly before anything is written, rather than by pg_dump half-way.
+        if problems := tools_problems(server_major(conn)):
+            raise BackupError(" ".join(problems))
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         counts = row_counts(conn)
