@@ -220,3 +220,40 @@ def test_a_start_up_check_fails_when_the_allowlist_drops_a_schedule_function(set
     settings.Q_FUNC_ALLOWLIST = ["publishing.tasks.*"]
     (error,) = schedules_allowlisted()
     assert (error.id, "database.tasks.backup_daily" in error.msg) == ("database.E001", True)
+
+
+# --- SQLite settings ------------------------------------------------------------------
+
+
+def test_sqlite_runs_in_wal_mode_with_immediate_transactions_and_a_busy_timeout(
+    tmp_path, monkeypatch, django_db_blocker
+):
+    from django.db.utils import ConnectionHandler
+
+    from twitterpub.settings.base import database_config
+
+    path = tmp_path / "probe.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    probe = ConnectionHandler({"default": database_config()})["default"]
+    with django_db_blocker.unblock():  # a connection of the test's own, not the suite's
+        _check_the_probe(probe, path)
+
+
+def _check_the_probe(probe, path) -> None:
+    import sqlite3
+
+    try:
+        with probe.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+            cursor.execute("PRAGMA busy_timeout")
+            assert cursor.fetchone()[0] == 30_000
+        # A transaction takes the write lock when it begins (IMMEDIATE), not at its
+        # first write, so two writers wait for each other instead of failing.
+        probe._start_transaction_under_autocommit()
+        other = sqlite3.connect(path, timeout=0)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+    finally:
+        probe.close()
