@@ -248,6 +248,7 @@ class OverviewAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "health": health_ready(now=now),
             "alerts": selectors.alerts_firing(),
+            "undelivered": selectors.notifications_undelivered(),
             "error_groups": selectors.error_groups_open(),
             "costs": selectors.costs_summary(now=now),
             "success": selectors.publish_success_rate(since=now - timedelta(days=1), until=now),

@@ -11,7 +11,7 @@ from django.db.models import Avg, Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 
 from configuration.selectors import config_dict, config_value
-from monitoring.models import Alert, ErrorGroup, PerformanceMetric
+from monitoring.models import Alert, ErrorGroup, Notification, PerformanceMetric
 from publishing import selectors as publishing_selectors
 from publishing import textcount
 from publishing.models import (
@@ -222,6 +222,16 @@ def alerts_firing() -> list[Alert]:
         .select_related("rule")
         .order_by("-started_at")
     )
+
+
+def notifications_undelivered() -> dict[str, int]:
+    """Notifications that gave up, and those still retrying after a failed attempt: an
+    alert someone may not have been told about."""
+    pending = Notification.objects.filter(status=Notification.Status.PENDING, attempts__gt=0)
+    return {
+        "failed": Notification.objects.filter(status=Notification.Status.FAILED).count(),
+        "retrying": pending.count(),
+    }
 
 
 def error_group_trends(*, now: datetime) -> dict[str, dict[str, int]]:

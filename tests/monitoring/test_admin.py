@@ -120,3 +120,27 @@ def test_staff_without_monitoring_permissions_cannot_see_the_overview(client, dj
     clerk.save()
     client.force_login(clerk)
     assert client.get(reverse("admin:monitoring_overview_changelist")).status_code == 403
+
+
+def test_the_overview_says_when_notifications_were_not_delivered(operator):
+    url = reverse("admin:monitoring_overview_changelist")
+    assert "Notifications not delivered" not in operator.get(url).content.decode()
+    now = timezone.now()
+    alert = Alert.objects.create(
+        rule=AlertRule.objects.get(name="CPU high"), message="m", started_at=now, last_seen_at=now
+    )
+    channel = NotificationChannel.objects.create(name="hook", kind="webhook", target="http://x/")
+    for status, attempts, event in [("failed", 6, "firing"), ("pending", 2, "resolved")]:
+        Notification.objects.create(
+            alert=alert,
+            channel=channel,
+            event=event,
+            status=status,
+            attempts=attempts,
+            next_attempt_at=now,
+        )
+
+    page = operator.get(url).content.decode()
+
+    assert "Notifications not delivered: 1 gave up, 1 retrying." in page
+    assert "/admin/monitoring/notification/?status__exact=failed" in page
