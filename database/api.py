@@ -21,12 +21,12 @@ from django.db import connection
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from database.models import Backup
 from database.services.backups import backup_create, backup_restore
 from database.services.common import BackupError
+from security.api.pagination import CursorPagination
 
 
 class BackupSerializer(serializers.ModelSerializer):

@@ -14,7 +14,6 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
@@ -25,6 +24,7 @@ from monitoring.models import Alert, ErrorGroup, Notification, PerformanceMetric
 from monitoring.services.alerts import alert_acknowledge, alert_resolve
 from monitoring.services.errors import error_group_acknowledge, error_group_resolve
 from monitoring.services.notify import notification_retry
+from security.api.pagination import CursorPagination
 from security.api.permissions import AUTHENTICATED
 
 ID_PATTERN = "[0-9]{1,18}"

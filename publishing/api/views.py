@@ -8,7 +8,6 @@ from django.db.models import F, Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -57,6 +56,7 @@ from publishing.services.task_actions import (
     task_retry,
 )
 from security.api.errors import error_body
+from security.api.pagination import CursorPagination
 
 VIEW_TASK = "publishing.view_publishingtask"
 PUBLISH = "publishing.publish_publishingtask"

@@ -52,6 +52,10 @@ class RolePermission(BasePermission):
     message = "You do not have permission to do this."
 
     def has_permission(self, request, view) -> bool:
+        if request.method.upper() not in view.allowed_methods:
+            # Nothing would run: a signed-in caller hears 405 (which methods exist),
+            # not "no permission rule"; an anonymous one still hears 401.
+            return bool(request.user and request.user.is_authenticated)
         required = required_permissions(view, request)
         if required is None:
             logger.warning(
