@@ -11,7 +11,12 @@ from datetime import timedelta
 
 from django.urls import include, path
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -24,6 +29,7 @@ from monitoring.models import Alert, ErrorGroup, Notification, PerformanceMetric
 from monitoring.services.alerts import alert_acknowledge, alert_resolve
 from monitoring.services.errors import error_group_acknowledge, error_group_resolve
 from monitoring.services.notify import notification_retry
+from publishing.selectors import tasks_visible_to
 from security.api.pagination import CursorPagination
 from security.api.permissions import AUTHENTICATED
 
@@ -117,10 +123,21 @@ class ErrorGroupSerializer(serializers.ModelSerializer):
 
 
 class ErrorGroupDetailSerializer(ErrorGroupSerializer):
-    examples = serializers.ListField(child=serializers.DictField(), read_only=True)
+    examples = serializers.SerializerMethodField()
 
     class Meta(ErrorGroupSerializer.Meta):
         fields = (*ErrorGroupSerializer.Meta.fields, "examples")
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_examples(self, group) -> list[dict]:
+        """Only examples of tasks in the caller's projects: the error text can quote a
+        post, and the task id is another user's project data."""
+        examples = list(group.examples)
+        visible = tasks_visible_to(self.context["request"].user)
+        shown = set(
+            visible.filter(pk__in=[e.get("task_id") for e in examples]).values_list("pk", flat=True)
+        )
+        return [example for example in examples if example.get("task_id") in shown]
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -317,7 +334,7 @@ class ErrorGroupViewSet(viewsets.ReadOnlyModelViewSet):
         if not done:
             raise exceptions.ValidationError(refusal.format(group=group.error_class))
         group.refresh_from_db()
-        return Response(ErrorGroupDetailSerializer(group).data)
+        return Response(self.get_serializer(group).data)
 
     @extend_schema(request=None, responses=ErrorGroupDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -174,6 +174,19 @@ class XAccountSerializer(serializers.ModelSerializer):
         validators = []
         extra_kwargs = {"handle": {"validators": []}}
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # Only the caller's projects: another user's project ids are theirs to know.
+        data["projects"] = [pk for pk in data["projects"] if pk in self._visible_projects()]
+        return data
+
+    def _visible_projects(self) -> set[int]:
+        cache = self.context.setdefault("visible_projects", {})
+        if "ids" not in cache:  # once per response, shared by a list's rows
+            user = self.context["request"].user
+            cache["ids"] = set(projects_visible_to(user).values_list("pk", flat=True))
+        return cache["ids"]
+
     def credentials(self) -> Credentials:
         data = self.validated_data
         return Credentials(**{field: data[field] for field in Credentials.__dataclass_fields__})

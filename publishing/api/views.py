@@ -356,14 +356,14 @@ class XAccountViewSet(
         body.is_valid(raise_exception=True)
         account = self.get_object()
         account_pause(account=account, reason=body.validated_data["reason"], actor=actor(request))
-        return Response(XAccountSerializer(self.get_queryset().get(pk=account.pk)).data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=account.pk)).data)
 
     @extend_schema(request=None, responses=XAccountSerializer)
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         account = self.get_object()
         account_resume(account=account, actor=actor(request))
-        return Response(XAccountSerializer(self.get_queryset().get(pk=account.pk)).data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=account.pk)).data)
 
 
 # --- the publisher's global switch ---------------------------------------------------
