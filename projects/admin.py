@@ -1,10 +1,19 @@
+from django import forms
 from django.contrib import admin
 
 from projects.models import ContentSource, Project, ScanReport
+from projects.services import project_path_clean
+
+
+class ProjectAdminForm(forms.ModelForm):
+    def clean_path(self) -> str:
+        # Confined here as in the API and the scanner: a real folder inside CONTENT_ROOTS.
+        return str(project_path_clean(self.cleaned_data["path"]))
 
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
+    form = ProjectAdminForm
     list_display = (
         "name",
         "owner",

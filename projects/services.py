@@ -105,6 +105,12 @@ def _clean_name(owner, name: str) -> str:
     return name
 
 
+def project_path_clean(path: str) -> Path:
+    """The real path of a project folder inside CONTENT_ROOTS, or ValidationError with
+    the reason; what the admin's form checks, as project_create does."""
+    return _clean_path(path)
+
+
 def _clean_path(path: str) -> Path:
     try:
         real = resolve_inside_roots(path, settings.CONTENT_ROOTS)
