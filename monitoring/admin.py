@@ -1,6 +1,6 @@
 import threading
-from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
@@ -250,11 +250,11 @@ class OverviewAdmin(admin.ModelAdmin):
             "alerts": selectors.alerts_firing(),
             "undelivered": selectors.notifications_undelivered(),
             "error_groups": selectors.error_groups_open(),
-            "costs": selectors.costs_summary(now=now),
-            "success": selectors.publish_success_rate(since=now - timedelta(days=1), until=now),
-            "lateness": selectors.publish_lateness(since=now - timedelta(days=1), until=now),
+            # Health, alerts and headroom are read live; the history's figures are cached.
+            **selectors.business_summary_cached(
+                now=now, seconds=settings.MONITORING_METRICS_CACHE_SECONDS
+            ),
             "headroom": selectors.rate_limit_headroom(now=now),
-            "posts_per_day": selectors.posts_per_day(since=now - timedelta(days=7), until=now),
             "endpoints": endpoint_stats(),
             "metrics": sorted(selectors.metrics_latest().values(), key=lambda m: m.name),
         }

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import statistics
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Avg, Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 
@@ -31,6 +34,7 @@ QUEUED = (S.PENDING, S.QUEUED, S.RETRY_WAIT)
 # The 401 is logged just after the pause it caused; allow for clocks and slow commits.
 AUTH_LOG_SLACK = timedelta(minutes=5)
 TREND_KEYS = ("last_24h", "previous_24h")
+BUSINESS_CACHE_KEY = "monitoring:business"
 
 # --- sampled series -------------------------------------------------------------------
 
@@ -211,6 +215,32 @@ def costs_summary(*, now: datetime) -> dict:
         "pending_queue": queue_projected_cost(),
         "prices": config_dict("publishing.prices_usd"),
     }
+
+
+def business_summary(*, now: datetime) -> dict:
+    """The overview's figures from publishing's history: costs, the last day's success
+    rate and lateness, posts per day over the last week."""
+    day = timedelta(days=1)
+    return {
+        "costs": costs_summary(now=now),
+        "success": publish_success_rate(since=now - day, until=now),
+        "lateness": publish_lateness(since=now - day, until=now),
+        "posts_per_day": posts_per_day(since=now - 7 * day, until=now),
+    }
+
+
+def business_summary_cached(*, now: datetime, seconds: int) -> dict:
+    """business_summary, kept `seconds` in Django's cache (shared by every process when
+    REDIS_URL is set): pricing a month of posts on each page load adds up. The key
+    holds the prices in force, so a configuration change shows at once."""
+    prices = json.dumps(config_dict("publishing.prices_usd"), sort_keys=True)
+    key = f"{BUSINESS_CACHE_KEY}:{hashlib.sha256(prices.encode()).hexdigest()[:16]}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = business_summary(now=now)
+        if seconds:
+            cache.set(key, summary, timeout=seconds)
+    return summary
 
 
 # --- alerts and errors ----------------------------------------------------------------

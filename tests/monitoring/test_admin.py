@@ -2,6 +2,7 @@
 center's actions, notification retries, and webhook secrets never shown."""
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,9 +15,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def operator(client, django_user_model):
+    cache.clear()  # the overview's figures are cached: no test sees another's
     user = django_user_model.objects.create_superuser("root", password="root-pass-1234")
     client.force_login(user)
-    return client
+    yield client
+    cache.clear()
 
 
 def test_the_overview_shows_health_alerts_and_costs(operator):
@@ -144,3 +147,24 @@ def test_the_overview_says_when_notifications_were_not_delivered(operator):
 
     assert "Notifications not delivered: 1 gave up, 1 retrying." in page
     assert "/admin/monitoring/notification/?status__exact=failed" in page
+
+
+def test_the_overviews_costs_are_cached_briefly_and_follow_a_price_change_at_once(
+    operator, settings
+):
+    from configuration.services import config_version_create
+
+    settings.MONITORING_METRICS_CACHE_SECONDS = 60
+    TaskFactory(status="pending", text="Just words")
+    assert "<td>waiting in the queue</td><td>1</td><td>0</td><td>0.015</td>" in _page(operator)
+
+    TaskFactory(status="pending", text="More words")
+    # Within the cache's time the same figures (no pricing of the queue per page load).
+    assert "<td>waiting in the queue</td><td>1</td><td>0</td><td>0.015</td>" in _page(operator)
+
+    config_version_create(document={"publishing": {"prices_usd": {"post": 0.02}}}, author_name="t")
+    assert "<td>waiting in the queue</td><td>2</td><td>0</td><td>0.04</td>" in _page(operator)
+
+
+def _page(client) -> str:
+    return client.get(reverse("admin:monitoring_overview_changelist")).content.decode()
