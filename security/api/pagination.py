@@ -22,3 +22,15 @@ class CursorPagination(pagination.CursorPagination):
                 raise  # not the cursor's fault: a bug, reported as one
             # Raised while the cursor's position is turned into a filter value.
             raise NotFound(self.invalid_cursor_message) from None
+
+
+class LimitOffsetPagination(pagination.LimitOffsetPagination):
+    """The default for short lists (projects, accounts, sources). `limit` is capped;
+    `offset` too, past any table's size: a larger number overflows the database's
+    integers (PostgreSQL refuses it, SQLite's driver cannot bind it)."""
+
+    max_limit = 200
+    max_offset = 2**31 - 1
+
+    def get_offset(self, request) -> int:
+        return min(super().get_offset(request), self.max_offset)

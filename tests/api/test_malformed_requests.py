@@ -118,3 +118,13 @@ def test_a_body_we_cannot_read_is_a_4xx_in_the_error_shape(admin, content_type, 
 def test_a_huge_page_size_is_capped_not_an_error(admin):
     response = admin.get(reverse("task-list"), {"page_size": "9" * 30})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("query", [{"limit": "9" * 30}, {"offset": "9" * 30}, {"limit": "-1"}])
+@pytest.mark.parametrize("url", ["/api/v1/projects/", "/api/v1/accounts/", "sources"])
+def test_huge_limits_and_offsets_are_capped_not_a_conflict_or_a_500(admin, url, query):
+    project = admin.user.projects.first()
+    url = f"/api/v1/projects/{project.pk}/sources/" if url == "sources" else url
+    response = admin.get(url, query)
+    assert response.status_code == 200, response.content[:300]
+    assert len(response.json()["results"]) <= 200
