@@ -16,7 +16,12 @@ from database import tasks
 from database.models import Backup
 from database.services.backups import backup_create
 from database.services.health import database_health
-from database.services.maintenance import database_clean, database_init, database_optimize
+from database.services.maintenance import (
+    _optimize_statements,
+    database_clean,
+    database_init,
+    database_optimize,
+)
 from database.services.retention import backups_prune, retention_keep
 from database.services.schedules import BACKUP_FUNC, BACKUP_SCHEDULE, next_backup_time
 from publishing.models import PublishingLog, PublishingTask, TaskTransition
@@ -257,3 +262,47 @@ def _check_the_probe(probe, path) -> None:
         other.close()
     finally:
         probe.close()
+
+
+# --- every command reports --------------------------------------------------------------
+
+
+def _db(*args) -> tuple[str, str, int]:
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("db", *args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    return out.getvalue(), err.getvalue(), code
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        (["init"], "schedules_created"),
+        (["clean", "--days", "30"], "deleted"),
+        (["health"], "problems"),
+        (["optimize"], "size_after"),
+        (["backup", "--name", "report"], "verified"),
+    ],
+)
+def test_each_db_command_prints_a_report_for_people_and_json_for_scripts(backup_dir, args, key):
+    text, _, _ = _db(*args[:1], *[a.replace("report", "report-text") for a in args[1:]])
+    as_json, err, _ = _db(*args, "--json")
+
+    assert f"{key}: " in text
+    assert key in json.loads(as_json)
+    assert err == ""  # --json: no progress mixed in
+
+
+@pytest.mark.django_db(transaction=True)
+def test_long_work_shows_its_progress_on_stderr(backup_dir):
+    _, optimize, _ = _db("optimize")
+    _, backup, _ = _db("backup")
+    steps = len(_optimize_statements(connection.vendor))
+    assert f"optimize: {steps}/{steps}" in optimize
+    dumped = "compress: " if connection.vendor == "sqlite" else "pg_dump: 1/1"
+    assert dumped in backup
+    assert "verify" in backup
