@@ -132,3 +132,17 @@ def test_each_role_gets_exactly_what_its_rules_allow(role, role_client, objects)
         if expected_ok == refused or response.status_code >= 500:
             wrong.append(f"{endpoint}: {response.status_code} (needs {required})")
     assert wrong == []
+
+
+def test_a_viewer_only_reads_and_an_editor_only_edits_and_approves_tasks():
+    """The issue's role definitions, over every endpoint: a Viewer may call no method
+    that changes anything; an Editor only edits a task's text and approves."""
+    changing = [e for e in ENDPOINTS if e.method not in ("get", "head", "options")]
+    viewer = [str(e) for e in changing if allowed("Viewer", rule_for(e))]
+    editor = {(e.name, e.method) for e in changing if allowed("Editor", rule_for(e))}
+    assert viewer == []
+    assert editor == {
+        ("task-detail", "patch"),
+        ("task-approve", "post"),
+        ("task-bulk-approve", "post"),
+    }
