@@ -318,3 +318,33 @@ def test_a_rule_naming_channels_notifies_only_those(
     assert webhook.received == []
     assert len(mail.outbox) == 1
     assert Notification.objects.get().channel == email_channel
+
+
+def test_two_evaluators_at_once_open_one_alert_and_notify_once(
+    samples, clock, webhook, webhook_channel, monkeypatch
+):
+    """The worker's minute task may run twice at once (two qcluster workers): the one
+    that inserts second finds the episode open (a database constraint) and says
+    nothing."""
+    from monitoring.services import alerts
+
+    rule = threshold(minutes=0)
+    samples.add("cpu_percent", 95, T0)
+    real = alerts._cooling_down
+
+    def other_evaluator_first(rule_, subject, now):
+        # Between this evaluator's read of the open alerts and its insert, the other
+        # one opened the same episode and queued its notification.
+        other = Alert.objects.create(
+            rule=rule, subject=subject, message="m", started_at=now, last_seen_at=now
+        )
+        alerts.notifications_queue(alert=other, event=Notification.Event.FIRING, now=now)
+        return real(rule_, subject, now)
+
+    monkeypatch.setattr(alerts, "_cooling_down", other_evaluator_first)
+
+    report = clock.at(T0)
+
+    assert report.fired == []  # the other evaluator reports it
+    assert Alert.objects.filter(status="firing").count() == 1
+    assert events(webhook) == [("firing", "CPU high")]
