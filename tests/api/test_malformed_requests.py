@@ -3,6 +3,7 @@ every cursor-paginated list (found from the URL configuration), methods an endpo
 does not have, bodies that are not JSON or not the content type we read."""
 
 import base64
+import re
 
 import pytest
 from django.urls import reverse
@@ -128,3 +129,31 @@ def test_huge_limits_and_offsets_are_capped_not_a_conflict_or_a_500(admin, url, 
     response = admin.get(url, query)
     assert response.status_code == 200, response.content[:300]
     assert len(response.json()["results"]) <= 200
+
+
+DEEP = "[" * 5000 + "]" * 5000
+
+
+@pytest.mark.parametrize("body", [DEEP, '{"ids": ' + DEEP + "}"])
+def test_json_nested_too_deeply_is_a_400_not_a_500(admin, body):
+    response = admin.generic(
+        "POST", "/api/v1/tasks/bulk/cancel/", body, content_type="application/json"
+    )
+    assert_error_shape(response, 400, "parse_error")
+    assert "nested too deeply" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [e for e in ENDPOINTS if e.method in ("post", "patch", "put")],
+    ids=str,
+)
+def test_every_write_endpoint_answers_deep_json_without_a_500(admin, endpoint):
+    task = admin.user.projects.first().tasks.first()
+    url = re.sub(r"\(\?P<pk>[^)]*\)", str(task.pk), endpoint.route).strip("^$")
+    url = "/" + url.replace("^", "").replace("$", "")
+    response = admin.generic(endpoint.method.upper(), url, DEEP, content_type="application/json")
+    # Endpoints that read no body (pause, scan, cancel) may succeed; none may fail.
+    assert response.status_code < 500, (url, response.content[:200])
+    if response.status_code >= 400:
+        assert response.json()["error"]["message"]

@@ -153,6 +153,11 @@ REST_FRAMEWORK = {
         # Refused API keys per client address, before any database lookup.
         "apikey_failure": env.str("API_THROTTLE_FAILED_KEYS", default="10/min"),
     },
+    "DEFAULT_PARSER_CLASSES": [
+        "security.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "security.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "security.api.pagination.LimitOffsetPagination",
