@@ -1,5 +1,6 @@
 """The cache: local memory per process by default, Redis when REDIS_URL is set."""
 
+import os
 import uuid
 
 import pytest
@@ -27,6 +28,9 @@ def test_redis_url_selects_redis_and_it_answers(monkeypatch, settings):
     try:
         cache.set(key, {"answer": 42}, timeout=30)
     except Exception as exc:
+        # .ci/run starts Redis: a skip there would hide a failure.
+        if os.environ.get("CI") == "true":
+            raise
         pytest.skip(f"no Redis at 127.0.0.1:6379 ({exc})")
     assert cache.get(key) == {"answer": 42}
     assert type(cache).__name__ == "RedisCache"
