@@ -743,6 +743,23 @@ class Stop:
     def __bool__(self) -> bool:
         return self.event.is_set()
 
+    @classmethod
+    @contextmanager
+    def on_signals(cls, *signums: int):
+        """A Stop that SIGTERM or SIGINT (by default) sets, handlers restored on exit.
+        Only the main thread may install handlers; elsewhere the Stop is never set."""
+        stop = cls()
+        signums = signums or (signal.SIGTERM, signal.SIGINT)
+        if threading.current_thread() is not threading.main_thread():
+            yield stop
+            return
+        previous = {sig: signal.signal(sig, lambda *_: stop.event.set()) for sig in signums}
+        try:
+            yield stop
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
 
 def dispatch_loop(*, seconds: float | None = None, stop: Stop | None = None) -> DispatchReport:
     """Dispatch passes until `seconds` have passed (forever when None) or `stop` is set.

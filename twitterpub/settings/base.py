@@ -37,7 +37,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_q",
     "axes",
     "configuration",
     "projects",
@@ -46,6 +45,8 @@ INSTALLED_APPS = [
     "analytics",
     "security",
     "database",
+    # After publishing: its `qcluster` (a stop that ends dispatcher loops) wins.
+    "django_q",
 ]
 
 MIDDLEWARE = [

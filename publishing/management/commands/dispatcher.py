@@ -1,5 +1,3 @@
-import signal
-
 from django.core.management.base import BaseCommand
 
 from publishing.services.dispatch import Stop, dispatch_loop
@@ -16,15 +14,13 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=float, help="Stop after this long (default: never).")
 
     def handle(self, *args, seconds=None, **options):
-        stop = Stop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            # Finish the batch in flight: its post ids must be recorded before exiting.
-            signal.signal(sig, lambda *_: stop.event.set())
-        self.stderr.write(
-            "dispatcher started; SIGTERM or Ctrl-C stops it after the batch in flight"
-        )
-        self.stderr.flush()
-        report = dispatch_loop(seconds=seconds, stop=stop)
+        # Finish the posts in flight: their ids must be recorded before exiting.
+        with Stop.on_signals() as stop:
+            self.stderr.write(
+                "dispatcher started; SIGTERM or Ctrl-C stops it after the posts in flight"
+            )
+            self.stderr.flush()
+            report = dispatch_loop(seconds=seconds, stop=stop)
         self.stdout.write(
             f"dispatcher stopped: {report.published} published, {report.retrying} retrying, "
             f"{report.unknown} unknown, {report.failed} failed"
