@@ -8,7 +8,7 @@ pytest_plugins = [
     "tests.fixtures.processes",
     "tests.fixtures.gemini",
     "tests.fixtures.database",
-    "tests.fixtures.configuration",
     "tests.fixtures.monitoring",
     "tests.fixtures.api",
+    "tests.fixtures.configuration",
 ]

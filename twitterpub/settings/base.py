@@ -59,10 +59,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as django-axes requires.
     # After authentication: records API and admin actions with their user.
     "security.middleware.AccessLogMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires.
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -134,6 +134,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- REST API (issue [4 of 5]; docs/api.md) ------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First: its WWW-Authenticate header makes missing credentials a 401.
@@ -184,10 +185,7 @@ SPECTACULAR_SETTINGS = {
         "ErrorGroupStatusEnum": "monitoring.models.ErrorGroup.Status",
         "NotificationStatusEnum": "monitoring.models.Notification.Status",
     },
-# --- REST API (issue [4 of 5]; docs/api.md) ------------------------------------------
 }
-
-# django-axes: lock after 5 failures for an hour (issue [4 of 5] hardens the proxy setup).
 # An API key's last-used time is written at most this often (seconds).
 APIKEY_LAST_USED_SECONDS = env.int("APIKEY_LAST_USED_SECONDS", default=60)
 # Also log successful reads in the access log (writes and refusals always are).
@@ -199,14 +197,16 @@ SECURITY_ALERT_WINDOW_MINUTES = env.int("SECURITY_ALERT_WINDOW_MINUTES", default
 # client is REMOTE_ADDR). security.client.client_address trusts exactly that many
 # entries from the right, so a client cannot forge its address (axes, throttles).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# django-axes: lock after 5 failures for an hour (issue [4 of 5] hardens the proxy setup).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-
-# --- twitterpub ----------------------------------------------------------------------
 # The client's address from our own rule (TRUSTED_PROXY_COUNT), not the first
 # X-Forwarded-For entry a client may write itself: a forged header can't reset a count.
 AXES_CLIENT_IP_CALLABLE = "security.client.client_address"
+
+# --- twitterpub ----------------------------------------------------------------------
 
 # Folders that project paths must stay inside (real paths, symlinks followed).
 CONTENT_ROOTS = [
