@@ -75,3 +75,23 @@ def test_without_a_trusted_proxy_forwarded_for_is_ignored(client, staff):
         login(client, "wrong", f"203.0.113.{n}")
     assert AccessAttempt.objects.get().ip_address == "10.0.0.1"
     assert login(client, "right-pass-1234", "198.51.100.7").status_code == 429
+
+
+@override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=5, TRUSTED_PROXY_COUNT=1)
+def test_failures_from_many_real_addresses_still_lock_the_account(client, staff):
+    for n in range(5):
+        login(client, "wrong", f"192.0.2.{n}")  # five clients, each a real address
+    assert login(client, "right-pass-1234", "192.0.2.200").status_code == 429
+
+
+@override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=5, TRUSTED_PROXY_COUNT=1)
+def test_an_address_guessing_many_usernames_is_locked(client, staff):
+    for n in range(5):
+        client.post(
+            LOGIN,
+            {"username": f"user{n}", "password": "wrong", "next": "/admin/"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="192.0.2.77",
+        )
+    assert login(client, "right-pass-1234", "192.0.2.77").status_code == 429
+    assert login(client, "right-pass-1234", "192.0.2.78").status_code == 302

@@ -201,7 +201,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # django-axes: lock after 5 failures for an hour (issue [4 of 5] hardens the proxy setup).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Either count locks: an account after 5 failures from anywhere (an attacker with many
+# addresses gets no more tries), and an address after 5 failures on any usernames.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # The client's address from our own rule (TRUSTED_PROXY_COUNT), not the first
 # X-Forwarded-For entry a client may write itself: a forged header can't reset a count.
 AXES_CLIENT_IP_CALLABLE = "security.client.client_address"
