@@ -25,20 +25,25 @@ $PY manage.py migrate --noinput -v 0
 $PY manage.py collectstatic --noinput -v 0
 $PY manage.py ensure_admin
 
-$PY manage.py xsandbox --port "$XSANDBOX_PORT" --state data/xsandbox.sqlite3 &
-pids+=($!)
-# Wait for the emulator (the demo account is verified against it next).
-$PY - "$X_API_BASE_URL" <<'PYEOF'
+# wait_for URL NAME: poll URL for up to 20 s; stop the script if it never answers.
+wait_for() {
+  $PY - "$1" "$2" <<'PYEOF'
 import sys, time, urllib.request
 for _ in range(100):
     try:
-        urllib.request.urlopen(sys.argv[1] + "/_sandbox/health", timeout=1)
+        urllib.request.urlopen(sys.argv[1], timeout=1)
         break
     except OSError:
         time.sleep(0.2)
 else:
-    sys.exit("the X emulator did not start")
+    sys.exit(f"the {sys.argv[2]} did not start")
 PYEOF
+}
+
+$PY manage.py xsandbox --port "$XSANDBOX_PORT" --state data/xsandbox.sqlite3 &
+pids+=($!)
+# Wait for the emulator (the demo account is verified against it next).
+wait_for "$X_API_BASE_URL/_sandbox/health" "X emulator"
 
 DEMO_ARGS=()
 if [[ "${DEMO_REVIEW:-}" == 1 ]]; then
@@ -48,17 +53,7 @@ if [[ "${DEMO_REVIEW:-}" == 1 ]]; then
   export GEMINI_API_BASE_URL="http://127.0.0.1:${GEMINI_PORT}" GEMINI_API_KEY=test-gemini-key
   $PY manage.py geminisandbox --port "$GEMINI_PORT" --api-key "$GEMINI_API_KEY" &
   pids+=($!)
-  $PY - "$GEMINI_API_BASE_URL" <<'PYEOF'
-import sys, time, urllib.request
-for _ in range(100):
-    try:
-        urllib.request.urlopen(sys.argv[1] + "/_gemini/config", timeout=1)
-        break
-    except OSError:
-        time.sleep(0.2)
-else:
-    sys.exit("the Gemini emulator did not start")
-PYEOF
+  wait_for "$GEMINI_API_BASE_URL/_gemini/config" "Gemini emulator"
   DEMO_ARGS=(--review)
 fi
 
