@@ -182,6 +182,17 @@ def status_filter(request, choices) -> dict:
     return {"status": found} if found else {}
 
 
+class StatusFiltered:
+    """A list narrowed by ?status= to one of `status_choices`."""
+
+    status_choices: list[tuple[str, str]] = []
+
+    def filter_queryset(self, queryset):
+        if self.action == "list":
+            return queryset.filter(**status_filter(self.request, self.status_choices))
+        return queryset
+
+
 # --- views ------------------------------------------------------------------------------
 
 
@@ -258,12 +269,13 @@ class MetricViewSet(viewsets.ReadOnlyModelViewSet):
         parameters=[OpenApiParameter("status", str, enum=Alert.Status.values)],
     )
 )
-class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+class AlertViewSet(StatusFiltered, viewsets.ReadOnlyModelViewSet):
     """Alert episodes, newest first; ?status=firing or resolved."""
 
     serializer_class = AlertSerializer
     pagination_class = NewestFirst
     lookup_value_regex = ID_PATTERN
+    status_choices = Alert.Status.choices
     queryset = Alert.objects.select_related("rule")
     permission_rules = {
         "list": "monitoring.view_alert",
@@ -271,11 +283,6 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         "acknowledge": "monitoring.change_alert",
         "resolve": "monitoring.change_alert",
     }
-
-    def filter_queryset(self, queryset):
-        if self.action == "list":
-            return queryset.filter(**status_filter(self.request, Alert.Status.choices))
-        return queryset
 
     @extend_schema(request=None, responses=AlertSerializer)
     @action(detail=True, methods=["post"])
@@ -307,11 +314,12 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         parameters=[OpenApiParameter("status", str, enum=ErrorGroup.Status.values)],
     )
 )
-class ErrorGroupViewSet(viewsets.ReadOnlyModelViewSet):
+class ErrorGroupViewSet(StatusFiltered, viewsets.ReadOnlyModelViewSet):
     """Publishing failures grouped by error class, most recent first."""
 
     pagination_class = None  # one group per error class: a handful of rows
     lookup_value_regex = ID_PATTERN
+    status_choices = ErrorGroup.Status.choices
     queryset = ErrorGroup.objects.order_by("-last_seen", "id")
     permission_rules = {
         "list": "monitoring.view_errorgroup",
@@ -322,11 +330,6 @@ class ErrorGroupViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return ErrorGroupSerializer if self.action == "list" else ErrorGroupDetailSerializer
-
-    def filter_queryset(self, queryset):
-        if self.action == "list":
-            return queryset.filter(**status_filter(self.request, ErrorGroup.Status.choices))
-        return queryset
 
     def _act(self, service, refusal: str) -> Response:
         group = self.get_object()
@@ -354,23 +357,19 @@ class ErrorGroupViewSet(viewsets.ReadOnlyModelViewSet):
         parameters=[OpenApiParameter("status", str, enum=Notification.Status.values)],
     )
 )
-class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+class NotificationViewSet(StatusFiltered, viewsets.ReadOnlyModelViewSet):
     """Alert notifications and their delivery, newest first; ?status=failed."""
 
     serializer_class = NotificationSerializer
     pagination_class = NewestFirst
     lookup_value_regex = ID_PATTERN
+    status_choices = Notification.Status.choices
     queryset = Notification.objects.select_related("channel")
     permission_rules = {
         "list": "monitoring.view_notification",
         "retrieve": "monitoring.view_notification",
         "retry": "monitoring.change_notification",
     }
-
-    def filter_queryset(self, queryset):
-        if self.action == "list":
-            return queryset.filter(**status_filter(self.request, Notification.Status.choices))
-        return queryset
 
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])
