@@ -7,6 +7,8 @@ from __future__ import annotations
 import gzip
 import sqlite3
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from database.services.common import BackupError, Progress
@@ -100,26 +102,30 @@ def dump(source: sqlite3.Connection, dest: Path, progress: Progress) -> dict[str
     return counts
 
 
+@contextmanager
+def _unpacked(path: Path, progress: Progress, phase: str) -> Iterator[Path]:
+    """The backup decompressed into a scratch file that passed integrity_check."""
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        scratch = Path(tmp) / "scratch.sqlite3"
+        decompress(path, scratch, progress)
+        progress(phase, 0, 1)
+        integrity_check(scratch)
+        yield scratch
+
+
 def verify(path: Path, progress: Progress) -> dict[str, int]:
     """Restore the backup into a scratch file, check it, and count its rows."""
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        scratch = Path(tmp) / "verify.sqlite3"
-        decompress(path, scratch, progress)
-        progress("verify: integrity_check and counts", 0, 1)
-        integrity_check(scratch)
+    phase = "verify: integrity_check and counts"
+    with _unpacked(path, progress, phase) as scratch:
         counts = row_counts(scratch)
-        progress("verify: integrity_check and counts", 1, 1)
+        progress(phase, 1, 1)
         return counts
 
 
 def restore(path: Path, target: sqlite3.Connection, progress: Progress) -> dict[str, int]:
     """Replace the live database's content with the backup's through the backup API
     (other connections see the change; the file is never swapped under them)."""
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        scratch = Path(tmp) / "restore.sqlite3"
-        decompress(path, scratch, progress)
-        integrity_check(scratch)
-        progress("restore", 0, 1)
+    with _unpacked(path, progress, "restore") as scratch:
         src = connect(scratch)
         try:
             src.backup(target, pages=-1)
