@@ -20,19 +20,23 @@ from projects.scanning import ScannedItem, ScanResult, detect_layout, scan_tree
 # Rows per INSERT/UPDATE statement at most; Django lowers it on SQLite to stay within
 # 999 bound variables (about 99 rows of ContentSource).
 SCAN_BATCH_SIZE = 500
-SCHEDULING_FIELDS = frozenset(
-    {
-        "enabled",
-        "priority",
-        "daily_max",
-        "preferred_hours",
-        "blackout_hours",
-        "min_interval_minutes",
-        "missed_after_minutes",
-        "missed_policy",
-        "made_with_ai",
-    }
+_SCHEDULING = (
+    "enabled",
+    "priority",
+    "daily_max",
+    "preferred_hours",
+    "blackout_hours",
+    "min_interval_minutes",
+    "missed_after_minutes",
+    "missed_policy",
+    "made_with_ai",
 )
+SCHEDULING_FIELDS = frozenset(_SCHEDULING)
+# What project_create takes; the review settings are project_update's only.
+CREATE_FIELDS = frozenset({"name", "path", "language", "timezone", "layout"}) | SCHEDULING_FIELDS
+# A project's settings in the order the API shows them: scheduling, then review.
+SETTINGS_FIELDS = (*_SCHEDULING, "text_mode", "requires_approval", "language_mode", "thread_mode")
+UPDATABLE_FIELDS = CREATE_FIELDS | frozenset(SETTINGS_FIELDS)
 _UPDATED_FIELDS = ["kind", "media_paths", "metadata", "fingerprint", "status", "error", "last_seen"]
 Status = ContentSource.Status
 
@@ -345,18 +349,6 @@ def _save_report(
 
 
 # --- project_update ---------------------------------------------------------------
-
-UPDATABLE_FIELDS = SCHEDULING_FIELDS | {
-    "name",
-    "path",
-    "language",
-    "timezone",
-    "layout",
-    "text_mode",
-    "requires_approval",
-    "language_mode",
-    "thread_mode",
-}
 
 
 def project_update(*, project: Project, **changes) -> Project:

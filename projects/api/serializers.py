@@ -2,22 +2,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from projects.models import ContentSource, Language, Layout, Project, ScanReport
-
-SETTINGS_FIELDS = (
-    "enabled",
-    "priority",
-    "daily_max",
-    "preferred_hours",
-    "blackout_hours",
-    "min_interval_minutes",
-    "missed_after_minutes",
-    "missed_policy",
-    "made_with_ai",
-    "text_mode",
-    "requires_approval",
-    "language_mode",
-    "thread_mode",
-)
+from projects.services import SETTINGS_FIELDS
 
 
 def hours_field() -> serializers.ListField:

@@ -15,15 +15,13 @@ from projects.api.serializers import (
 from projects.models import Project
 from projects.selectors import projects_visible_to
 from projects.services import (
-    SCHEDULING_FIELDS,
+    CREATE_FIELDS,
     project_create,
     project_delete,
     project_set_members,
     project_set_paused,
     project_update,
 )
-
-_CREATE_FIELDS = {"name", "path", "language", "timezone", "layout"} | SCHEDULING_FIELDS
 
 # Ids in URLs: digits that fit a BigAutoField; anything else is a 404 from the router.
 ID_PATTERN = "[0-9]{1,18}"
@@ -66,9 +64,9 @@ class ProjectViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         members = data.pop("members", [])
-        create = {field: value for field, value in data.items() if field in _CREATE_FIELDS}
+        create = {field: value for field, value in data.items() if field in CREATE_FIELDS}
         project = project_create(owner=self.request.user, **create)
-        rest = {field: value for field, value in data.items() if field not in _CREATE_FIELDS}
+        rest = {field: value for field, value in data.items() if field not in CREATE_FIELDS}
         if rest:
             project = project_update(project=project, **rest)
         project_set_members(project=project, members=members)
