@@ -4,39 +4,26 @@ version (pg_dump refuses a newer server). Say so once, rather than in a dozen fa
 backup tests. Usage: check_pg_tools.py POSTGRES_URL; exit 1 with the fix on stderr."""
 
 import os
-import re
-import shutil
-import subprocess
 import sys
+from pathlib import Path
 
 import psycopg
+from django.conf import settings
 
-
-def tool_major(tool: str) -> int | None:
-    folder = os.environ.get("PG_BIN_DIR")
-    path = os.path.join(folder, tool) if folder else shutil.which(tool)
-    if not path or not os.path.exists(path):
-        return None
-    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
-    found = re.search(r"\)\s*(\d+)", out)
-    return int(found.group(1)) if found else None
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main(url: str) -> int:
+    # The backup code's own check, with the one setting it reads (no project settings
+    # load here: they would want the whole environment of a run).
+    settings.configure(PG_BIN_DIR=os.environ.get("PG_BIN_DIR", ""))
+    from database.services.postgres import server_major, tools_problems
+
     with psycopg.connect(url, connect_timeout=5) as conn:
-        server = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
-    for tool in ("pg_dump", "pg_restore"):
-        major = tool_major(tool)
-        if major is None or major < server:
-            state = "is not installed" if major is None else f"is version {major}"
-            print(
-                f"{tool} {state}; the tests on PostgreSQL {server} back it up with it, so "
-                f"it must be version {server} or newer: apt-get install "
-                f"postgresql-client-{server} (or set PG_BIN_DIR to the tools' folder).",
-                file=sys.stderr,
-            )
-            return 1
-    return 0
+        problems = tools_problems(server_major(conn))
+    for problem in problems:
+        print(f"The PostgreSQL test run takes backups: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
