@@ -257,11 +257,11 @@ def alerts_firing() -> list[Alert]:
 def notifications_undelivered() -> dict[str, int]:
     """Notifications that gave up, and those still retrying after a failed attempt: an
     alert someone may not have been told about."""
-    pending = Notification.objects.filter(status=Notification.Status.PENDING, attempts__gt=0)
-    return {
-        "failed": Notification.objects.filter(status=Notification.Status.FAILED).count(),
-        "retrying": pending.count(),
-    }
+    N = Notification.Status
+    return Notification.objects.filter(status__in=(N.FAILED, N.PENDING)).aggregate(
+        failed=Count("id", filter=Q(status=N.FAILED)),
+        retrying=Count("id", filter=Q(status=N.PENDING, attempts__gt=0)),
+    )
 
 
 def error_group_trends(*, now: datetime) -> dict[str, dict[str, int]]:
