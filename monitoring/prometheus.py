@@ -144,11 +144,16 @@ def _samples():
 
 
 def _tasks():
-    family = _gauge("tasks", "Publishing tasks by status.", labels=["status"])
-    counts = dict(PublishingTask.objects.values_list("status").annotate(n=Count("id")))
-    for status in PublishingTask.Status.values:
+    yield _by_status("tasks", "Publishing tasks by status.", PublishingTask)
+
+
+def _by_status(name: str, doc: str, model) -> GaugeMetricFamily:
+    """Rows per status, every status present (0 when none)."""
+    family = _gauge(name, doc, labels=["status"])
+    counts = dict(model.objects.values_list("status").annotate(n=Count("id")))
+    for status in model.Status.values:
         family.add_metric([status], counts.get(status, 0))
-    yield family
+    return family
 
 
 def _publishing(now):
@@ -205,11 +210,7 @@ def _costs(now):
 
 def _notifications() -> GaugeMetricFamily:
     """Undelivered notifications: a failed one means an alert nobody was told about."""
-    family = _gauge("notifications", "Notifications by delivery status.", labels=["status"])
-    counts = dict(Notification.objects.values_list("status").annotate(n=Count("id")))
-    for status in Notification.Status.values:
-        family.add_metric([status], counts.get(status, 0))
-    return family
+    return _by_status("notifications", "Notifications by delivery status.", Notification)
 
 
 def _alerts_and_errors(now):
