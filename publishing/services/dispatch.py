@@ -303,8 +303,8 @@ class _Gate:
             return
         in_flight = tasks_in_flight_by_account()
         budgets = budgets_available(accounts=list(live.values()), now=self.now, in_flight=in_flight)
+        per_account = config_value("publishing.max_concurrent_per_account")
         for pk, budget in budgets.items():
-            per_account = config_value("publishing.max_concurrent_per_account")
             concurrency = per_account - in_flight.get(pk, 0)
             self.budget[pk] = min(concurrency, budget)
 
