@@ -6,6 +6,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from projects.models import Project
+from projects.services import project_set_paused
 from publishing.models import PublishingTask, XAccount
 from publishing.services.reconcile import (
     leases_expire,
@@ -85,8 +86,10 @@ def _status_counts() -> dict:
 
 
 def _set_project(name: str, paused: bool) -> bool:
-    if not Project.objects.filter(name=name).update(paused=paused):
+    project = Project.objects.filter(name=name).first()
+    if project is None:
         raise CommandError(f"Unknown project '{name}'.")
+    project_set_paused(project=project, paused=paused)
     return paused
 
 
