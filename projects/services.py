@@ -76,7 +76,7 @@ def project_create(
     # What is not given takes the runtime configuration's defaults for new projects.
     scheduling = {**config_dict("scheduling"), **scheduling}
     errors: dict[str, list[str]] = {}
-    real = _collect(errors, "path", _clean_path, path)
+    real = _collect(errors, "path", project_path_clean, path)
     project = Project(
         owner=owner,
         name=_collect(errors, "name", _clean_name, owner, name),
@@ -111,11 +111,7 @@ def _clean_name(owner, name: str) -> str:
 
 def project_path_clean(path: str) -> Path:
     """The real path of a project folder inside CONTENT_ROOTS, or ValidationError with
-    the reason; what the admin's form checks, as project_create does."""
-    return _clean_path(path)
-
-
-def _clean_path(path: str) -> Path:
+    the reason; what project_create, project_update and the admin's form check."""
     try:
         real = resolve_inside_roots(path, settings.CONTENT_ROOTS)
     except PathNotAllowed as exc:
@@ -359,7 +355,7 @@ def project_update(*, project: Project, **changes) -> Project:
     errors: dict[str, list[str]] = {}
     cleaners = {
         "name": lambda value: _clean_new_name(project, value),
-        "path": lambda value: str(_clean_path(value)),
+        "path": lambda value: str(project_path_clean(value)),
         "language": _clean_language,
         "timezone": _clean_timezone,
         "layout": lambda value: _clean_layout(value, None),
