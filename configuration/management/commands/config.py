@@ -68,6 +68,8 @@ class Command(BaseCommand):
             ) from None
         except (ConfigConflict, ConfigVersionMissing) as exc:
             raise CommandError(f"{exc}; nothing changed") from None
+        except ConfigUnchanged as exc:  # import or rollback of what is in force already
+            self._out(options, {"version": config_active_number(), "changes": []}, f"{exc}.")
 
     def _out(self, options: dict, payload: dict, text: str) -> None:
         self.stdout.write(json.dumps(payload, indent=2) if options["as_json"] else text)
@@ -85,21 +87,13 @@ class Command(BaseCommand):
         self._out(options, {"valid": True, "problems": [], "changes": changes}, text)
 
     def _import(self, *, file: str, comment: str, author: str, **options):
-        try:
-            version = config_version_create(
-                document=_read(file), author_name=author, comment=comment or f"import {file}"
-            )
-        except ConfigUnchanged as exc:
-            self._out(options, {"version": config_active_number(), "changes": []}, f"{exc}.")
-            return
+        version = config_version_create(
+            document=_read(file), author_name=author, comment=comment or f"import {file}"
+        )
         self._saved(options, version, f"Imported {file} as version {version.number}")
 
     def _rollback(self, *, number: int, comment: str, author: str, **options):
-        try:
-            version = config_rollback(number=number, author_name=author, comment=comment)
-        except ConfigUnchanged as exc:
-            self._out(options, {"version": config_active_number(), "changes": []}, f"{exc}.")
-            return
+        version = config_rollback(number=number, author_name=author, comment=comment)
         self._saved(
             options, version, f"Version {number} is in force again as version {version.number}"
         )
