@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from publishing.loopback import LoopbackService, serve_until_stopped
 
 from .accounts import DEMO_ACCOUNT, Account
 from .config import SandboxConfig
@@ -22,8 +23,11 @@ if TYPE_CHECKING:
     import xdk
 
 
-class XSandbox:
+class XSandbox(LoopbackService):
     """An X API v2 emulator. `config` takes SandboxConfig fields, e.g. check_after_secs=0."""
+
+    thread_name = "xsandbox"
+    noun = "sandbox"
 
     def __init__(
         self,
@@ -38,46 +42,14 @@ class XSandbox:
         self.emulator = Emulator(Store(state_path), settings, clock=clock, record=record)
         for account in accounts:
             self.add_account(account)
-        self._server: SandboxServer | None = None
-        self._thread: threading.Thread | None = None
 
     # lifecycle
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> XSandbox:
-        if self._server is not None:
-            raise RuntimeError("this XSandbox is already serving")
-        self._server = SandboxServer((host, port), self.emulator)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.01},  # bounds how long stop() waits
-            name=f"xsandbox:{self._server.server_port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+    def _make_server(self, address: tuple[str, int]) -> SandboxServer:
+        return SandboxServer(address, self.emulator)
 
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("start() the sandbox first")
-        host, port = self._server.server_address[:2]
-        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        """Stop serving, cut open connections and close the state file."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.close_connections()
-            server.server_close()
-            self._thread.join()
-        self.emulator.close()
-
-    def __enter__(self) -> XSandbox:
-        return self if self._server else self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def _close(self) -> None:
+        self.emulator.close()  # the state file
 
     # state
 
@@ -165,22 +137,6 @@ def serve_forever(
     **config: Any,
 ) -> None:
     """Serve until `stop` is set, or SIGINT/SIGTERM arrives (when run in the main thread)."""
-    stop = stop or threading.Event()
     twitter_text()  # pay the slow import before the first post, not during it
-    with XSandbox(state_path, **config).start(host, port) as sandbox:
-        restore = _stop_on_signals(stop)
-        try:
-            if on_ready is not None:
-                on_ready(sandbox)
-            while not stop.wait(0.5):
-                pass
-        finally:
-            restore()
-
-
-def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    signals = (signal.SIGINT, signal.SIGTERM)
-    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in signals}
-    return lambda: [signal.signal(number, handler) for number, handler in previous.items()]
+    sandbox = XSandbox(state_path, **config)
+    serve_until_stopped(sandbox, host, port, on_ready=on_ready, stop=stop)
