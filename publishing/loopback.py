@@ -5,6 +5,7 @@ the serving thread, lifecycle and signal handling they share."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import signal
 import socket
 import socketserver
@@ -14,6 +15,16 @@ import traceback
 from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from typing import Any, Self
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address (IPv6 in brackets too) is this machine's loopback."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class LoopbackHTTPServer(ThreadingHTTPServer):

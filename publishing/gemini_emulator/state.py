@@ -3,11 +3,12 @@ log, and the answer to each request. No sockets here (server.py)."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 import threading
 from dataclasses import asdict, dataclass, fields, replace
+
+from publishing.loopback import is_loopback
 
 from . import replies
 from .replies import Reply
@@ -215,12 +216,3 @@ def _parse_body(body: bytes) -> tuple[str, dict]:
     ]
     generation = request.get("generationConfig") or {}
     return "\n".join(texts), generation if isinstance(generation, dict) else {}
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

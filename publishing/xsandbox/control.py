@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from publishing.loopback import is_loopback
 
 from .accounts import DEMO_ACCOUNT, Account
 from .messages import Reply, Request
@@ -16,15 +17,6 @@ if TYPE_CHECKING:
     from .emulator import Emulator
 
 Handler = Callable[["Emulator", Request], Reply]
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def handle(emulator: Emulator, request: Request) -> Reply:
