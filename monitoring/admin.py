@@ -103,6 +103,10 @@ class AlertRuleAdmin(admin.ModelAdmin):
         ("Built-in", {"fields": ("check_name",)}),
     )
 
+    def get_queryset(self, request):
+        # The condition column names a composite rule's children: one query, not one a row.
+        return super().get_queryset(request).prefetch_related("children")
+
     @admin.display(description="condition")
     def condition(self, rule: AlertRule) -> str:
         if rule.kind == AlertRule.Kind.THRESHOLD:

@@ -3,6 +3,8 @@ center's actions, notification retries, and webhook secrets never shown."""
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -168,3 +170,23 @@ def test_the_overviews_costs_are_cached_briefly_and_follow_a_price_change_at_onc
 
 def _page(client) -> str:
     return client.get(reverse("admin:monitoring_overview_changelist")).content.decode()
+
+
+def _composite(name: str, *children: str) -> AlertRule:
+    rule = AlertRule.objects.create(name=name, kind="composite", combine="and")
+    rule.children.set(AlertRule.objects.filter(name__in=children))
+    return rule
+
+
+def test_the_rule_list_names_composite_children_in_one_query(operator):
+    url = reverse("admin:monitoring_alertrule_changelist")
+    children = list(AlertRule.objects.exclude(kind="composite").values_list("name", flat=True)[:2])
+    _composite("Both A", *children)
+    with CaptureQueriesContext(connection) as one:
+        page = operator.get(url).content.decode()
+    assert "All of " in page and all(name in page for name in children)
+    _composite("Both B", *children)
+    _composite("Both C", *children)
+    with CaptureQueriesContext(connection) as three:
+        operator.get(url)
+    assert len(three) == len(one)
