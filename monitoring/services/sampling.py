@@ -138,10 +138,8 @@ def _worker_tree() -> list[psutil.Process]:
 
 def _same_program(proc: psutil.Process) -> bool:
     try:
-        return (
-            proc.exe() == sys.executable
-            or Path(proc.exe()).resolve() == Path(sys.executable).resolve()
-        )
+        exe = proc.exe()
+        return exe == sys.executable or Path(exe).resolve() == Path(sys.executable).resolve()
     except (psutil.NoSuchProcess, psutil.AccessDenied, OSError):
         return False
 
