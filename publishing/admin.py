@@ -130,20 +130,23 @@ admin.site.unregister(Project)
 admin.site.register(Project, PublishingProjectAdmin)
 
 
-class TransitionInline(admin.TabularInline):
-    model = TaskTransition
+class HistoryInline(admin.TabularInline):
+    """Rows the dispatcher and services write: shown on the task, never added or deleted."""
+
     extra = 0
     can_delete = False
-    readonly_fields = ("created", "from_status", "to_status", "actor", "reason")
 
     def has_add_permission(self, request, obj=None):
         return False
 
 
-class LogInline(admin.TabularInline):
+class TransitionInline(HistoryInline):
+    model = TaskTransition
+    readonly_fields = ("created", "from_status", "to_status", "actor", "reason")
+
+
+class LogInline(HistoryInline):
     model = PublishingLog
-    extra = 0
-    can_delete = False
     readonly_fields = (
         "created",
         "status",
@@ -154,18 +157,10 @@ class LogInline(admin.TabularInline):
         "execution_time",
     )
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class ThreadPartInline(admin.TabularInline):
+class ThreadPartInline(HistoryInline):
     model = ThreadPart
-    extra = 0
-    can_delete = False
     readonly_fields = ("index", "text", "weighted_length", "post_id", "posted_at")
-
-    def has_add_permission(self, request, obj=None):
-        return False  # written by the dispatcher only
 
 
 class ApprovalFilter(admin.SimpleListFilter):
