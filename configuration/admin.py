@@ -12,6 +12,7 @@ from configuration.models import ConfigVersion
 from configuration.schema import ConfigInvalid
 from configuration.selectors import config_active_number, config_document
 from configuration.services import (
+    FORMATS,
     ConfigConflict,
     ConfigUnchanged,
     ConfigVersionMissing,
@@ -134,7 +135,7 @@ class ConfigVersionAdmin(admin.ModelAdmin):
 
     def _initial(self, request) -> dict:
         fmt = request.GET.get("format", "yaml")
-        fmt = fmt if fmt in ("yaml", "json") else "yaml"
+        fmt = fmt if fmt in FORMATS else "yaml"
         return {
             "format": fmt,
             "text": config_render(config_document(), fmt=fmt),

@@ -14,6 +14,7 @@ from configuration.selectors import (
     config_versions,
 )
 from configuration.services import (
+    FORMATS,
     ConfigConflict,
     ConfigUnchanged,
     ConfigVersionMissing,
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         export = sub.add_parser("export", help="Write the configuration as YAML.")
         export.add_argument("--output", help="A file to write; standard output when omitted.")
         export.add_argument("--version", type=int, dest="number")
-        export.add_argument("--format", choices=["yaml", "json"], default="yaml", dest="fmt")
+        export.add_argument("--format", choices=FORMATS, default="yaml", dest="fmt")
         diff = sub.add_parser("diff", help="A against B; A and B default to the last two.")
         diff.add_argument("a", nargs="?", type=int)
         diff.add_argument("b", nargs="?", type=int)
