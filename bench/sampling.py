@@ -70,8 +70,9 @@ def seed(pending: int) -> None:
     ]
     PublishingLog.objects.bulk_create(logs)
     # Spread over the last day (created is auto_now_add: set it afterwards).
-    for i, log in enumerate(PublishingLog.objects.order_by("id")):
-        PublishingLog.objects.filter(pk=log.pk).update(created=now - timedelta(minutes=i))
+    for i, log in enumerate(logs):
+        log.created = now - timedelta(minutes=i)
+    PublishingLog.objects.bulk_update(logs, ["created"], batch_size=500)
     OrmQ.objects.bulk_create(OrmQ(key="twitterpub", payload="x", lock=now) for _ in range(20))
     week = [
         PerformanceMetric(name=name, value=1.0, timestamp=now - timedelta(minutes=m))
