@@ -107,16 +107,20 @@ def _write(meta: dict, language: str, writer: Writer) -> Draft:
 
 
 def _writer(project: Project, account: XAccount | None) -> Writer:
-    recent = PublishingTask.objects.filter(status=S.PUBLISHED)
-    if account is not None:
-        recent = recent.filter(account=account)
-    texts = recent.order_by("-published_at").values_list("text", flat=True)[:RECENT_POSTS]
     return Writer(
         mode=project.text_mode,
         char_limit=account.char_limit if account else 280,
-        recent=tuple(texts),
+        # Only Gemini is shown them: a direct-mode scan need not read them.
+        recent=_recent_texts(account) if project.text_mode == "gemini" else (),
         thread=project.thread_mode,
     )
+
+
+def _recent_texts(account: XAccount | None) -> tuple[str, ...]:
+    recent = PublishingTask.objects.filter(status=S.PUBLISHED)
+    if account is not None:
+        recent = recent.filter(account=account)
+    return tuple(recent.order_by("-published_at").values_list("text", flat=True)[:RECENT_POSTS])
 
 
 def tasks_sync_for_project(*, project: Project, now: datetime | None = None) -> SyncReport:
