@@ -17,7 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -130,8 +129,6 @@ class BackupViewSet(
         if not settings.API_ALLOW_RESTORE:
             raise RestoreDisabled()
         backup = self.get_object()
-        if connection.in_atomic_block:
-            raise exceptions.ValidationError("A restore cannot run inside a transaction.")
         try:
             report = backup_restore(path=Path(backup.path), reconcile=False)
         except BackupError as exc:

@@ -262,6 +262,8 @@ def backup_restore(
     cannot know what went out after it was taken."""
     path = Path(path).expanduser().resolve()
     manifest = backup_check(path)
+    if connection.in_atomic_block:  # before the safety backup: nothing is done for nothing
+        raise BackupError("A restore cannot run inside a transaction.")
     safety = backup_create(kind=Backup.Kind.SAFETY, progress=progress) if safety_backup else None
     counts = _restore(manifest["engine"], path, progress)
     call_command("migrate", verbosity=0, interactive=False)
@@ -280,8 +282,6 @@ def backup_restore(
 
 
 def _restore(engine: str, path: Path, progress: Progress) -> dict[str, int]:
-    if connection.in_atomic_block:
-        raise BackupError("A restore cannot run inside a transaction.")
     if engine == Backup.Engine.SQLITE:
         with _sqlite_live() as live:
             return sqlite.restore(path, live, progress)
