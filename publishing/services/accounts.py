@@ -113,3 +113,15 @@ def account_for_project(project: Project) -> XAccount | None:
     if len(own) == 1:
         return own[0]
     return XAccount.objects.filter(is_default=True).first()
+
+
+def task_account(task, cache: dict[int, XAccount | None] | None = None) -> XAccount | None:
+    """The account a task posts through: its own, else its project's. A batch passes
+    `cache` (by project id) so each project's fallback is looked up once."""
+    if task.account_id:
+        return task.account
+    if cache is None:
+        return account_for_project(task.project)
+    if task.project_id not in cache:
+        cache[task.project_id] = account_for_project(task.project)
+    return cache[task.project_id]

@@ -39,6 +39,7 @@ from publishing.services.accounts import (
     account_client,
     account_credentials,
     account_for_project,
+    task_account,
 )
 from publishing.services.budget import (
     budget_record,
@@ -579,7 +580,7 @@ def _client(account: XAccount) -> XClient:
 
 
 def _send(task: PublishingTask) -> str:
-    account = task.account or account_for_project(task.project)
+    account = task_account(task)
     if account is None:
         raise XError("No X account: add one with `manage.py account add`.", error_class="auth")
     task.account = account

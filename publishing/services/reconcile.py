@@ -21,10 +21,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from projects.models import Project
 from publishing import textcount
 from publishing.models import PublisherState, PublishingLog, PublishingTask, XAccount
-from publishing.services.accounts import account_client, account_for_project
+from publishing.services.accounts import account_client, task_account
 from publishing.services.retries import retry_policy
 from publishing.services.threads import thread_part_found, thread_post_ids, thread_probe
 from publishing.services.transitions import task_transition
@@ -137,19 +136,12 @@ def _by_account(
     groups: dict[int, tuple[XAccount, list[PublishingTask]]] = {}
     defaults: dict[int, XAccount | None] = {}
     for task in tasks:
-        account = task.account or _project_account(task.project, defaults)
+        account = task_account(task, defaults)
         if account is None:
             report.errors.append(f"Task #{task.pk}: no X account to look on; left unknown.")
             continue
         groups.setdefault(account.pk, (account, []))[1].append(task)
     return list(groups.values())
-
-
-def _project_account(project: Project, cache: dict[int, XAccount | None]) -> XAccount | None:
-    # The dispatcher sends a task without an account through its project's account.
-    if project.pk not in cache:
-        cache[project.pk] = account_for_project(project)
-    return cache[project.pk]
 
 
 def _reconcile_account(

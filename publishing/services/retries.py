@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from configuration.selectors import config_retry_policy
 from publishing.models import PublishingLog, PublishingTask, XAccount
-from publishing.services.accounts import account_for_project
+from publishing.services.accounts import account_for_project, task_account
 from publishing.services.budget import budget_record_refusal, refusal_reset_at
 from publishing.services.transitions import task_transition
 from publishing.xclient import ErrorClass, RateLimit, XError
@@ -99,7 +99,7 @@ def _retry_at(task: PublishingTask, error: XError, now: datetime) -> datetime:
 def _rate_limit_reset(task: PublishingTask, error: XError, now: datetime) -> datetime | None:
     # A 429 carries no Retry-After: the headers' reset is the only honest wait.
     rate_limit = error.rate_limit or RateLimit()
-    account = _account(task)
+    account = task_account(task)
     if account is not None:
         budget_record_refusal(account=account, rate_limit=rate_limit, now=now)
     reset_at = refusal_reset_at(rate_limit=rate_limit)
@@ -122,7 +122,7 @@ def _auth_outcome(*, task: PublishingTask, error: XError, now: datetime, actor: 
         return _Outcome(S.NEEDS_REVIEW, f"{error} (X does not allow this post: a person must look)")
     # Refused credentials say nothing about the post: the attempt does not count.
     uncounted = {"attempts": max(task.attempts - 1, 0)}
-    account = _account(task)
+    account = task_account(task)
     if account is None:
         retry_at = now + backoff_delay(error_class=ErrorClass.AUTH, attempt=1)
         note = f"no account to pause; retry after {_utc(retry_at)}"
@@ -134,10 +134,6 @@ def _auth_outcome(*, task: PublishingTask, error: XError, now: datetime, actor: 
     # Due at once, but released only when the account is resumed.
     note = f"waits for @{account.handle} to be resumed"
     return _Outcome(S.RETRY_WAIT, f"{error} ({note})", {"next_attempt_at": now, **uncounted})
-
-
-def _account(task: PublishingTask) -> XAccount | None:
-    return task.account or account_for_project(task.project)
 
 
 def _utc(moment: datetime) -> str:
